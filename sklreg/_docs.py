@@ -1,0 +1,137 @@
+"""Docstring fragments shared by the estimators (kept in one place so they agree)."""
+
+SHARED_PARAMETERS = """\
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Width of each hidden layer.
+
+    activation : {'relu', 'tanh', 'logistic', 'gelu', 'identity'}, default='relu'
+        Nonlinearity after each hidden layer.
+
+    alpha : float, default=1e-4
+        Strength of the parameter norm penalty ``alpha * Omega(weights)``. It
+        applies to every weight tensor (hidden and output layers) and never to
+        biases. To convert: scikit-learn's ``MLPClassifier(alpha=a)`` adds
+        ``a / (2 * batch_size) * sum(w**2)``, so use
+        ``alpha=a / (2 * batch_size)``; Keras's ``kernel_regularizer=l2(l)``
+        on every layer is ``alpha=l``; PyTorch's coupled ``weight_decay=wd``
+        (Adam, SGD) is ``alpha=wd / 2``.
+
+    norm : {'l2', 'l1', 'elasticnet'}, default='l2'
+        ``Omega``: the squared L2 norm ``sum w**2``, the L1 norm ``sum |w|``
+        (drives weights to exactly zero), or
+        ``l1_ratio * L1 + (1 - l1_ratio) * L2``.
+
+    l1_ratio : float, default=0.5
+        Share of the L1 part for ``norm='elasticnet'``; ignored otherwise.
+
+    max_norm : float, default=None
+        If set, after every parameter update each unit's incoming weight
+        vector is rescaled to an L2 norm of at most ``max_norm``.
+
+    activity_alpha : float, default=0.0
+        Strength of the sparse-representation penalty on the hidden
+        activations (after the nonlinearity): for each row, ``Omega`` summed
+        over all hidden units, averaged over the rows of the minibatch with
+        the same sample weights as the data loss.
+
+    activity_norm : {'l1', 'l2'}, default='l1'
+        ``Omega`` of the activity penalty.
+
+    dropout : float or sequence of float, default=0.0
+        Dropout rate of the hidden units, one value for all hidden layers or
+        one per layer, each in ``[0, 1)``. Inverted dropout: prediction uses
+        the full network with no rescaling.
+
+    input_dropout : float, default=0.0
+        Dropout rate of the input features, in ``[0, 1)``.
+
+    solver : {'adam', 'adamw', 'sgd'}, default='adam'
+        Optimizer. With ``'adamw'`` the L2 part of the norm penalty is not a
+        term of the objective but decoupled weight decay on the weights,
+        ``w <- w - lr * 2 * alpha * w`` per update (the step SGD would take on
+        ``alpha * sum w**2``); ``history_['norm_penalty']`` then records only
+        the L1 part, if any.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate of the optimizer.
+
+    momentum : float, default=0.9
+        Momentum of ``solver='sgd'``; ignored otherwise.
+
+    batch_size : int or 'auto', default='auto'
+        Rows per minibatch; ``'auto'`` is ``min(200, n_samples)``. A value
+        larger than the data is clipped to ``n_samples``.
+
+    max_iter : int, default=200
+        Number of epochs (passes over the training data) per ``fit``.
+
+    shuffle : bool, default=True
+        Draw a new order of the rows for each epoch (not needed, and not done,
+        when one minibatch holds all rows).
+
+    warm_start : bool, default=False
+        If true, ``fit`` continues from the current network (with a fresh
+        optimizer, as in scikit-learn) instead of starting anew; ``n_iter_``,
+        ``t_`` and ``history_`` then count all epochs so far.
+
+    dtype : {'float32', 'float64'}, default=None
+        Floating precision of training. ``None`` follows the input: float32
+        input trains in float32, float64 and integer input in float64, as in
+        scikit-learn's MLP. float32 is faster (much faster on a GPU) and
+        halves memory; float64 gives results reproducible to about 1e-12.
+
+    device : {'cpu', 'cuda', 'cuda:N', 'auto'}, default='cpu'
+        Where the network trains and predicts. ``'auto'`` uses the GPU when
+        one is available. Data are moved to the device once per ``fit``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the order of the rows and the dropout
+        masks. An int gives bit-identical results across fits on the CPU.
+
+    verbose : int, default=0
+        ``1`` prints one line per epoch; ``2`` also shows a progress bar over
+        the minibatches.
+"""
+
+SHARED_ATTRIBUTES = """\
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit`` (only for DataFrame input
+        with string column names).
+
+    module_ : torch.nn.Module
+        The trained network (:class:`sklreg.nn.MLP`).
+
+    history_ : list of dict
+        One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
+        full objective), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
+        ``activity_penalty`` (each as added to the objective, 0.0 when off)
+        and ``dur`` (seconds). Losses are means over the epoch's minibatches.
+
+    loss_curve_ : list of float
+        ``train_loss`` of each epoch.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of parameter updates (minibatches) run.
+
+    n_parameters_ : int
+        Number of trainable parameters.
+
+    parameter_names_ : list of str
+        Names of ``module_.named_parameters()``: ``hidden.{i}.weight``,
+        ``hidden.{i}.bias`` for hidden layer ``i`` (from 0), then
+        ``output.weight`` and ``output.bias``.
+"""
+
+
+def fill_doc(cls):
+    """Substitute the shared fragments into ``cls.__doc__``."""
+    cls.__doc__ = cls.__doc__.format(
+        parameters=SHARED_PARAMETERS, attributes=SHARED_ATTRIBUTES
+    )
+    return cls

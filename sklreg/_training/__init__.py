@@ -1,0 +1,26 @@
+"""The training engine: skorch glue between the estimators and the torch side.
+
+* ``_net``: :class:`PenalizedNet`, the loop and the objective;
+* ``_data``: tensors on the device and their minibatch iterator;
+* ``_optim``: the solver registry;
+* ``_callbacks``: constraints (max-norm) and progress display;
+* ``_predict``: chunked forward passes for prediction.
+"""
+
+from ._callbacks import BatchProgressBar, MaxNormConstraint
+from ._data import TensorBatchIterator, TensorData, to_tensor
+from ._net import PenalizedNet
+from ._optim import SOLVERS, build_optimizer
+from ._predict import forward_outputs
+
+__all__ = [
+    "SOLVERS",
+    "BatchProgressBar",
+    "MaxNormConstraint",
+    "PenalizedNet",
+    "TensorBatchIterator",
+    "TensorData",
+    "build_optimizer",
+    "forward_outputs",
+    "to_tensor",
+]

@@ -1,0 +1,106 @@
+"""Training data held as tensors on the training device, and its batch iterator.
+
+The estimator converts its inputs once; every epoch then draws one permutation
+from a seeded generator and every minibatch is a contiguous slice of the
+permuted tensors. There is no per-sample ``Dataset.__getitem__`` and no collate
+step in the training loop.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+
+class TensorData(Dataset):
+    """Features, targets and optional sample weights as tensors on one device.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, ...)
+    y : Tensor of shape (n_samples, ...)
+    sample_weight : Tensor of shape (n_samples,), default=None
+        ``None`` means every row has weight one.
+    """
+
+    def __init__(
+        self,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        sample_weight: torch.Tensor | None = None,
+    ):
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, index):
+        w = None if self.sample_weight is None else self.sample_weight[index]
+        return self.X[index], self.y[index], w
+
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        """The non-``None`` tensors, in the order ``X, y, sample_weight``."""
+        return tuple(t for t in (self.X, self.y, self.sample_weight) if t is not None)
+
+
+class TensorBatchIterator:
+    """Iterate over ``(X, y, sample_weight)`` minibatches of a :class:`TensorData`.
+
+    Parameters
+    ----------
+    data : TensorData
+    batch_size : int
+    shuffle : bool, default=False
+        Draw a new permutation of the rows for each pass. When one batch holds
+        every row the order cannot change the result, so no permutation is
+        drawn.
+    seed : int, default=0
+        Seed of the generator that draws the permutations; iterators built
+        with the same seed yield the same sequence of epochs.
+    """
+
+    def __init__(
+        self,
+        data: TensorData,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+    ):
+        self.data = data
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle and len(data) > self.batch_size
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        data, n, size = self.data, len(self.data), self.batch_size
+        X, y, w = data.X, data.y, data.sample_weight
+        if self.shuffle:
+            perm = torch.randperm(n, generator=self.generator).to(X.device)
+            X, y = X[perm], y[perm]
+            w = None if w is None else w[perm]
+        for start in range(0, n, size):
+            stop = start + size
+            yield X[start:stop], y[start:stop], (None if w is None else w[start:stop])
+
+
+def to_tensor(array, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Convert a validated NumPy array to a tensor of ``dtype`` on ``device``.
+
+    No copy is made when the array already has the right dtype and the device
+    is the CPU; the training code only reads its inputs, so this holds for
+    read-only arrays (e.g. memory maps) too.
+    """
+    array = np.ascontiguousarray(array)
+    with warnings.catch_warnings():
+        # torch warns that a read-only array may be written through the
+        # tensor; sklreg never writes to its input tensors.
+        warnings.filterwarnings("ignore", message=".*not writable.*")
+        tensor = torch.as_tensor(array)
+    return tensor.to(device=device, dtype=dtype)

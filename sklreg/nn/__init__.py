@@ -1,0 +1,11 @@
+"""Pure PyTorch modules and data losses used by sklreg's estimators.
+
+Nothing in this package imports scikit-learn: the modules can be used, and are
+tested, as ordinary ``torch.nn.Module`` objects.
+"""
+
+from ._activations import ACTIVATIONS
+from ._losses import DATA_LOSSES, DataLoss, weighted_mean
+from ._mlp import MLP
+
+__all__ = ["ACTIVATIONS", "DATA_LOSSES", "MLP", "DataLoss", "weighted_mean"]

@@ -1,0 +1,28 @@
+"""Regularization penalties: pure functions on tensors and the objects that apply them.
+
+``_functional`` holds the maths (``l1_norm``, ``squared_l2_norm``,
+``elastic_net_norm``); ``_penalty`` holds small penalty objects that know which
+tensors they apply to and how strongly. Each penalty object has a ``name``, the
+key under which its value is recorded per epoch in ``history_``.
+"""
+
+from ._functional import NORMS, elastic_net_norm, l1_norm, squared_l2_norm
+from ._penalty import (
+    PENALTY_TERMS,
+    ActivityPenalty,
+    Penalty,
+    WeightNormPenalty,
+    weight_parameters,
+)
+
+__all__ = [
+    "NORMS",
+    "PENALTY_TERMS",
+    "ActivityPenalty",
+    "Penalty",
+    "WeightNormPenalty",
+    "elastic_net_norm",
+    "l1_norm",
+    "squared_l2_norm",
+    "weight_parameters",
+]
