@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from ._training import (
+    HISTORY_KEYS,
     SOLVERS,
     BatchProgressBar,
     MaxNormConstraint,
@@ -30,20 +31,6 @@ from ._training import (
 from .nn import ACTIVATIONS, MLP, DataLoss
 from .penalties import NORMS, ActivityPenalty, WeightNormPenalty
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
-
-#: Keys of each ``history_`` record, in order (validation keys come with
-#: early stopping).
-HISTORY_KEYS = (
-    "epoch",
-    "train_loss",
-    "data_loss",
-    "norm_penalty",
-    "tie_penalty",
-    "activity_penalty",
-    "valid_loss",
-    "valid_score",
-    "dur",
-)
 
 
 class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):

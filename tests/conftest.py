@@ -20,3 +20,8 @@ def _single_thread():
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+def fast(**overrides):
+    """``FAST`` with some settings replaced."""
+    return {**FAST, **overrides}

@@ -7,13 +7,15 @@
 * ``_predict``: chunked forward passes for prediction.
 """
 
-from ._callbacks import BatchProgressBar, MaxNormConstraint
+from ._callbacks import BatchProgressBar, EpochLog, MaxNormConstraint
 from ._data import TensorBatchIterator, TensorData, to_tensor
-from ._net import PenalizedNet
+from ._net import HISTORY_KEYS, PenalizedNet
 from ._optim import SOLVERS, build_optimizer
 from ._predict import forward_outputs
 
 __all__ = [
+    "HISTORY_KEYS",
+    "EpochLog",
     "SOLVERS",
     "BatchProgressBar",
     "MaxNormConstraint",

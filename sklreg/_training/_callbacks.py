@@ -3,7 +3,7 @@
 import math
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 
 from ..penalties import weight_parameters
 
@@ -54,3 +54,20 @@ class BatchProgressBar(Callback):
     def on_epoch_end(self, net, **kwargs):
         self.bar_.close()
         del self.bar_
+
+
+class EpochLog(PrintLog):
+    """skorch's ``PrintLog`` (one table row per epoch) with sklreg's column order.
+
+    Columns follow ``order``; penalty terms that are off are left out.
+    """
+
+    def __init__(self, order=(), keys_ignored=None, **kwargs):
+        super().__init__(keys_ignored=keys_ignored, **kwargs)
+        self.order = order
+
+    def _sorted_keys(self, keys):
+        shown = [key for key in super()._sorted_keys(keys) if key != "dur"]
+        rank = {key: i for i, key in enumerate(self.order)}
+        shown.sort(key=lambda key: rank.get(key, len(rank)))
+        return shown + (["dur"] if "dur" in keys else [])

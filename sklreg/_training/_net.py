@@ -17,13 +17,26 @@ for regularization:
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PrintLog
+from skorch.callbacks import EpochTimer
 from skorch.utils import TeeGenerator
 
 from ..penalties import PENALTY_TERMS
 from ..utils._seeding import derive_seeds, torch_rng
+from ._callbacks import EpochLog
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer
+
+#: Keys of each epoch record kept for users, in order (validation keys come
+#: with early stopping).
+HISTORY_KEYS = (
+    "epoch",
+    "train_loss",
+    "data_loss",
+    *PENALTY_TERMS,
+    "valid_loss",
+    "valid_score",
+    "dur",
+)
 
 
 class PenalizedNet(NeuralNet):
@@ -89,7 +102,9 @@ class PenalizedNet(NeuralNet):
     def _default_callbacks(self):
         callbacks = [("epoch_timer", EpochTimer())]
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            active = {penalty.name for penalty in self.penalties}
+            off = [term for term in PENALTY_TERMS if term not in active]
+            callbacks.append(("print_log", EpochLog(HISTORY_KEYS, keys_ignored=off)))
         return callbacks
 
     def initialize_optimizer(self, triggered_directly=None):

@@ -1,0 +1,219 @@
+"""Fitting contract: validation, dtypes, fitted attributes, resuming, devices."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+
+import sklreg._base
+from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+
+from .conftest import FAST, fast
+
+ESTIMATORS = [RegularizedMLPClassifier, RegularizedMLPRegressor]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(n_samples=120, n_features=6, random_state=0)
+
+
+INVALID = [
+    ("hidden_layer_sizes", (10, 0)),
+    ("hidden_layer_sizes", ()),
+    ("hidden_layer_sizes", "wide"),
+    ("activation", "softmax"),
+    ("alpha", -1.0),
+    ("norm", "l0"),
+    ("l1_ratio", 1.5),
+    ("max_norm", 0.0),
+    ("activity_alpha", -0.1),
+    ("activity_norm", "elasticnet"),
+    ("dropout", 1.0),
+    ("dropout", [0.1, 0.2]),  # two rates for one hidden layer
+    ("dropout", [-0.1]),
+    ("input_dropout", -0.5),
+    ("solver", "lbfgs"),
+    ("learning_rate_init", 0.0),
+    ("momentum", 2.0),
+    ("batch_size", 0),
+    ("batch_size", "big"),
+    ("max_iter", 0),
+    ("shuffle", "yes"),
+    ("warm_start", 1.5),
+    ("dtype", "float16"),
+    ("device", "tpu"),
+    ("device", 3),
+    ("random_state", "seed"),
+    ("verbose", -1),
+]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(("param", "value"), INVALID)
+def test_invalid_hyperparameter_raises_before_training(
+    Estimator, param, value, data, monkeypatch
+):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started despite an invalid hyperparameter")
+
+    monkeypatch.setattr(sklreg._base, "PenalizedNet", no_training)
+    X, y = data
+    est = Estimator(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=param):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+
+
+def test_cuda_unavailable_is_a_clear_error(data):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    X, y = data
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        RegularizedMLPClassifier(**FAST, device="cuda").fit(X, y)
+    est = RegularizedMLPClassifier(**fast(max_iter=1), device="auto").fit(X, y)
+    assert next(est.module_.parameters()).device.type == "cpu"
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_inputs_are_not_mutated(Estimator, data):
+    X, y = data
+    X, y = X.copy(), y.astype(float)
+    w = np.linspace(0.5, 2, len(y))
+    copies = X.copy(), y.copy(), w.copy()
+    Estimator(**FAST, max_norm=1.0, dropout=0.2).fit(X, y, sample_weight=w).predict(X)
+    for before, after in zip(copies, (X, y, w), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize(
+    ("X_dtype", "dtype", "expected"),
+    [
+        (np.float32, None, torch.float32),
+        (np.float64, None, torch.float64),
+        (np.int64, None, torch.float64),
+        (np.float64, "float32", torch.float32),
+        (np.float32, "float64", torch.float64),
+    ],
+)
+def test_training_dtype_follows_input_or_dtype(X_dtype, dtype, expected, data):
+    X, y = data
+    est = RegularizedMLPRegressor(**fast(max_iter=2), dtype=dtype)
+    est.fit((X * 10).astype(X_dtype), y)
+    assert next(est.module_.parameters()).dtype == expected
+    assert est.predict(X).dtype == (
+        np.float32 if expected == torch.float32 else np.float64
+    )
+
+
+def test_fitted_attributes(data):
+    X, y = data
+    est = RegularizedMLPClassifier((7, 5), max_iter=3, batch_size=50, random_state=0)
+    est.fit(X, y)
+    assert est.n_iter_ == 3
+    assert est.t_ == 3 * 3  # ceil(120 / 50) updates per epoch
+    assert est.n_features_in_ == 6 and est.n_outputs_ == 1
+    assert [row["epoch"] for row in est.history_] == [1, 2, 3]
+    assert set(est.history_[0]) == {
+        "epoch",
+        "train_loss",
+        "data_loss",
+        "norm_penalty",
+        "tie_penalty",
+        "activity_penalty",
+        "dur",
+    }
+    assert est.loss_curve_ == [row["train_loss"] for row in est.history_]
+    assert est.parameter_names_ == [
+        "hidden.0.weight",
+        "hidden.0.bias",
+        "hidden.1.weight",
+        "hidden.1.bias",
+        "output.weight",
+        "output.bias",
+    ]
+    assert est.n_parameters_ == (6 * 7 + 7) + (7 * 5 + 5) + (5 * 1 + 1)
+    assert isinstance(est.module_, torch.nn.Module)
+
+
+def test_partial_fit_runs_one_epoch_and_needs_classes(data):
+    X, y = data
+    est = RegularizedMLPClassifier(**FAST, batch_size=40, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        est.partial_fit(X, y)
+    est.partial_fit(X[:60], y[:60], classes=[0, 1])
+    est.partial_fit(X[60:], y[60:])
+    assert est.n_iter_ == 2 and est.t_ == 2 + 2
+    with pytest.raises(ValueError, match="not in classes_"):
+        est.partial_fit(X, y + 5)
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :3], y)
+
+
+def test_partial_fit_continues_the_optimizer_state(data):
+    X, y = data
+    est = RegularizedMLPRegressor(**FAST, random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y)
+    state = est.net_.optimizer_.state_dict()["state"]
+    assert int(state[0]["step"]) == 3
+
+
+def test_warm_start_continues_training(data):
+    X, y = data
+    est = RegularizedMLPRegressor(**fast(max_iter=5), warm_start=True, random_state=0)
+    est.fit(X, y)
+    first = est.loss_curve_[-1]
+    weights = est.module_.hidden[0].weight.detach().clone()
+    est.fit(X, y)
+    assert est.n_iter_ == 10 and len(est.history_) == 10
+    assert est.loss_curve_[5] < first * 1.05  # no restart from scratch
+    assert not torch.equal(weights, est.module_.hidden[0].weight)
+    est.set_params(hidden_layer_sizes=(3,))
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        est.fit(X, y)
+    cold = RegularizedMLPRegressor(**fast(max_iter=5), random_state=0)
+    assert cold.fit(X, y).fit(X, y).n_iter_ == 5
+
+
+def test_one_class_is_a_clear_error(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="one class"):
+        RegularizedMLPClassifier(**FAST).fit(X, np.zeros(len(X)))
+
+
+def test_multiclass_multioutput_is_a_clear_error(data):
+    X, _ = data
+    Y = np.c_[np.arange(len(X)) % 3, np.arange(len(X)) % 4]
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        RegularizedMLPClassifier(**FAST).fit(X, Y)
+
+
+def test_verbose_prints_one_line_per_epoch(data, capsys):
+    X, y = data
+    RegularizedMLPClassifier(**fast(max_iter=4), verbose=1).fit(X, y)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert "train_loss" in out[0] and "data_loss" in out[0]
+    assert len(out) == 2 + 4  # header, rule, one line per epoch
+    RegularizedMLPClassifier(**fast(max_iter=4), verbose=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_verbose_two_shows_a_progress_bar(data, capsys):
+    X, y = data
+    RegularizedMLPClassifier(**fast(max_iter=2), verbose=2).fit(X, y)
+    captured = capsys.readouterr()
+    assert "epoch 1" in captured.err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_gpu_training_matches_cpu(Estimator, data):
+    X, y = data
+    params = dict(FAST, dtype="float64", random_state=0)
+    cpu = Estimator(**params).fit(X, y)
+    gpu = Estimator(**params, device="cuda").fit(X, y)
+    assert next(gpu.module_.parameters()).device.type == "cuda"
+    np.testing.assert_allclose(gpu.predict(X), cpu.predict(X), rtol=1e-6, atol=1e-8)
+    gpu32 = Estimator(**dict(params, dtype="float32"), device="cuda").fit(X, y)
+    assert gpu32.score(X, y) > 0.5
