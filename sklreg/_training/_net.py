@@ -137,8 +137,15 @@ class PenalizedNet(NeuralNet):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.penalties_ = [penalty.bind(self.module_) for penalty in self.penalties]
         self.needs_hidden_ = any(penalty.needs_hidden for penalty in self.penalties_)
-        with torch_rng(self._seeds()[1], self.device):
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        self.trainable_params_ = [
+            p for group in self.optimizer_.param_groups for p in group["params"]
+        ]
+        try:
+            with torch_rng(self._seeds()[1], self.device):
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        finally:
+            # bound tensors are per training call: never pickled, always fresh
+            del self.penalties_, self.trainable_params_
 
     def objective(self, X, y, sample_weight=None):
         """Every term of the objective on one minibatch, by name.
@@ -165,7 +172,8 @@ class PenalizedNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         X, y, sample_weight = batch
-        self.optimizer_.zero_grad(set_to_none=True)
+        for param in self.trainable_params_:  # zero_grad(set_to_none=True), leaner
+            param.grad = None
         terms = self.objective(X, y, sample_weight)
         terms["loss"].backward()
         self.notify(

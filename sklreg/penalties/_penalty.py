@@ -1,5 +1,6 @@
 """Penalty objects: a pure norm function, its strength, and its targets."""
 
+import copy
 from functools import partial
 
 import torch
@@ -24,15 +25,19 @@ class Penalty:
     Subclasses set ``name`` (the ``history_`` key of the term) and
     ``needs_hidden`` (whether the term needs the hidden activations of the
     minibatch), implement ``__call__`` and, when they apply to parameters,
-    ``bind``.
+    extend ``bind`` to resolve them on the bound copy.
     """
 
     name: str = ""
     needs_hidden: bool = False
 
     def bind(self, module: nn.Module) -> "Penalty":
-        """Resolve the tensors this penalty applies to; returns ``self``."""
-        return self
+        """A copy of this penalty that applies to the tensors of ``module``.
+
+        The configured object never holds tensors, so it pickles small and
+        can be bound again to another (or a reloaded) module.
+        """
+        return copy.copy(self)
 
     def __call__(
         self,
@@ -69,11 +74,11 @@ class WeightNormPenalty(Penalty):
         self._omega = (
             partial(omega, l1_ratio=self.l1_ratio) if norm == "elasticnet" else omega
         )
-        self.weights_: list[nn.Parameter] = []
 
     def bind(self, module: nn.Module) -> "WeightNormPenalty":
-        self.weights_ = weight_parameters(module)
-        return self
+        bound = super().bind(module)
+        bound.weights_ = weight_parameters(module)
+        return bound
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
         return self.alpha * self._omega(self.weights_)

@@ -1,0 +1,269 @@
+"""Training speed and memory: sklreg against the hand-written PyTorch floor.
+
+Same network (two hidden layers of 100 ReLU units), same batch size (200),
+same number of epochs and learning rate, measured side by side in one run:
+
+* ``torch loop``: a hand-written PyTorch loop over preloaded tensors (the floor);
+* ``sklreg``: ``RegularizedMLPClassifier`` with no penalty (``alpha=0``);
+* ``sklreg L1+act``: with the L1 weight penalty and the L1 activity penalty;
+* ``skorch``: ``NeuralNetClassifier`` with its defaults (per-item DataLoader);
+* ``sklearn``: ``MLPClassifier`` (NumPy).
+
+Each method runs in a fresh subprocess (so peak memory is its own) on one
+thread, ``--repeats`` times, after a one-epoch warm-up fit on 2,000 rows; the
+table reports the median seconds per epoch (fit time / epochs, conversions
+included), its ratio to the floor's median, the held-out accuracy and the peak
+resident memory added by the fit (Linux ``VmHWM`` after a reset). Input is
+float32.
+
+Run: ``python benchmarks/bench_training.py`` (about 5 minutes on 2 cores);
+``--quick`` for a smoke run; ``--device cuda`` for the GPU table.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+DATASETS = {
+    # name: (n_samples, n_features, epochs)
+    "digits": (1797, 64, 20),
+    "50k x 100": (50_000, 100, 4),
+    "200k x 100": (200_000, 100, 2),
+}
+METHODS = ["torch loop", "sklreg", "sklreg L1+act", "skorch", "sklearn"]
+HIDDEN, BATCH, LR = (100, 100), 200, 1e-3
+
+
+def load(name):
+    import numpy as np
+    from sklearn.datasets import load_digits, make_classification
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+    else:
+        n_samples, n_features, _ = DATASETS[name]
+        X, y = make_classification(
+            n_samples, n_features, n_informative=30, n_classes=4, random_state=0
+        )
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    return train_test_split(X, y, test_size=0.2, random_state=0)
+
+
+def torch_loop(X, y, X_test, epochs, device):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    n_classes = int(y.max()) + 1
+    sizes = [X.shape[1], *HIDDEN]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(sizes[-1], n_classes)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    Xt = torch.as_tensor(X, device=device)
+    yt = torch.as_tensor(y, device=device)
+    for _ in range(epochs):
+        perm = torch.randperm(len(Xt), device=device)
+        for start in range(0, len(Xt), BATCH):
+            idx = perm[start : start + BATCH]
+            optimizer.zero_grad()
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        out = model(torch.as_tensor(X_test, device=device))
+    return out.argmax(1).cpu().numpy()
+
+
+def sklreg_fit(X, y, X_test, epochs, device, **penalties):
+    from sklreg import RegularizedMLPClassifier
+
+    params = dict(alpha=0.0)
+    params.update(penalties)
+    clf = RegularizedMLPClassifier(
+        HIDDEN,
+        batch_size=BATCH,
+        learning_rate_init=LR,
+        max_iter=epochs,
+        random_state=0,
+        device=device,
+        **params,
+    ).fit(X, y)
+    return clf.predict(X_test)
+
+
+def skorch_fit(X, y, X_test, epochs, device):
+    import torch
+    from skorch import NeuralNetClassifier
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self, n_in, n_out):
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.Linear(n_in, HIDDEN[0]),
+                nn.ReLU(),
+                nn.Linear(HIDDEN[0], HIDDEN[1]),
+                nn.ReLU(),
+                nn.Linear(HIDDEN[1], n_out),
+            )
+
+        def forward(self, X):
+            return self.body(X)
+
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(
+        Net,
+        module__n_in=X.shape[1],
+        module__n_out=int(y.max()) + 1,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=LR,
+        max_epochs=epochs,
+        batch_size=BATCH,
+        train_split=None,
+        verbose=0,
+        device=device,
+    )
+    return net.fit(X, y.astype("int64")).predict(X_test)
+
+
+def sklearn_fit(X, y, X_test, epochs, device):
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        HIDDEN,
+        batch_size=BATCH,
+        learning_rate_init=LR,
+        max_iter=epochs,
+        alpha=0.0,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        random_state=0,
+    )
+    return clf.fit(X, y).predict(X_test)
+
+
+RUNNERS = {
+    "torch loop": torch_loop,
+    "sklreg": sklreg_fit,
+    "sklreg L1+act": lambda *a: sklreg_fit(
+        *a, alpha=1e-4, norm="l1", activity_alpha=1e-5
+    ),
+    "skorch": skorch_fit,
+    "sklearn": sklearn_fit,
+}
+
+
+def _rss_mb(field):
+    """``VmRSS`` (current) or ``VmHWM`` (peak) of this process, in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_one(method, dataset, device):
+    """Child process: warm up, fit once, print a JSON record."""
+    import gc
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    X, X_test, y, y_test = load(dataset)
+    epochs = DATASETS[dataset][2]
+    with threadpool_limits(1):
+        # one short fit pays the one-time costs (lazy initialisation, caches)
+        RUNNERS[method](X[:2000], y[:2000], X_test[:10], 1, device)
+        gc.collect()
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset the peak-RSS mark to the current RSS
+        before = _rss_mb("VmRSS")
+        start = time.perf_counter()
+        pred = RUNNERS[method](X, y, X_test, epochs, device)
+        elapsed = time.perf_counter() - start
+    peak = _rss_mb("VmHWM")
+    print(
+        json.dumps(
+            {
+                "epoch_s": elapsed / epochs,
+                "accuracy": float((pred == y_test).mean()),
+                "peak_mb": peak - before,
+            }
+        )
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true", help="digits only, 1 repeat")
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
+    parser.add_argument("--methods", nargs="*", default=METHODS)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return run_one(*args.child, args.device)
+    if args.quick:
+        args.datasets, args.repeats = ["digits"], 1
+
+    import sklearn
+    import skorch
+    import torch
+
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, "
+        f"skorch {skorch.__version__}, scikit-learn {sklearn.__version__}, "
+        f"{os.cpu_count()} CPUs, device {args.device}, 1 thread, "
+        f"median of {args.repeats}"
+    )
+    print()
+    print("| data | method | s / epoch | vs torch loop | accuracy | peak MB |")
+    print("|---|---|---|---|---|---|")
+    for dataset in args.datasets:
+        results = {}
+        for _ in range(args.repeats):  # interleave methods: noise hits all alike
+            for method in args.methods:
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--device",
+                        args.device,
+                        "--child",
+                        method,
+                        dataset,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                results.setdefault(method, []).append(json.loads(out.stdout))
+        floor = statistics.median(r["epoch_s"] for r in results.get("torch loop", []))
+        for method, runs in results.items():
+            t = statistics.median(r["epoch_s"] for r in runs)
+            acc = statistics.median(r["accuracy"] for r in runs)
+            mem = statistics.median(r["peak_mb"] for r in runs)
+            print(
+                f"| {dataset} | {method} | {t:.4f} | {t / floor:.2f}x | "
+                f"{acc:.3f} | {mem:.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
