@@ -138,3 +138,24 @@ def test_batch_iterator_keeps_order_when_one_batch_holds_all_rows():
     it = TensorBatchIterator(data, batch_size=5, shuffle=True, seed=0)
     ((xb, yb, wb),) = list(it)
     assert yb.tolist() == [0, 1, 2, 3, 4] and wb is None
+
+
+def test_batch_iterator_gathers_in_blocks(monkeypatch):
+    import sklreg._training._data as data_module
+
+    # 8 bytes per row (float32 feature + float32 target): a block of 2 batches
+    monkeypatch.setattr(data_module, "GATHER_BYTES", 2 * 3 * 8)
+    X = torch.arange(11.0).reshape(11, 1)
+    data = TensorData(X, torch.arange(11.0))
+    it = TensorBatchIterator(data, batch_size=3, shuffle=True, seed=0)
+    assert it._rows_per_gather() == 6
+    batches = list(it)
+    assert [len(xb) for xb, _, _ in batches] == [3, 3, 3, 2]
+    rows = torch.cat([xb for xb, _, _ in batches]).ravel()
+    assert sorted(rows.tolist()) == list(range(11))
+    for xb, yb, _ in batches:
+        assert xb.ravel().tolist() == yb.tolist()
+    # the same seed gives the same order as one big gather would
+    monkeypatch.setattr(data_module, "GATHER_BYTES", 2**30)
+    whole = TensorBatchIterator(data, batch_size=3, shuffle=True, seed=0)
+    assert torch.cat([xb for xb, _, _ in whole]).ravel().tolist() == rows.tolist()

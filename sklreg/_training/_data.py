@@ -1,8 +1,9 @@
 """Training data held as tensors on the training device, and its batch iterator.
 
 The estimator converts its inputs once; every epoch then draws one permutation
-from a seeded generator and every minibatch is a contiguous slice of the
-permuted tensors. There is no per-sample ``Dataset.__getitem__`` and no collate
+from a seeded generator; the permuted rows are gathered a block of whole
+minibatches at a time (about 16 MB), and every minibatch is a slice of a
+block. There is no per-sample ``Dataset.__getitem__`` and no collate
 step in the training loop.
 """
 
@@ -12,6 +13,10 @@ import warnings
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+#: Bytes of training data copied per gather of shuffled rows (see
+#: ``TensorBatchIterator``): bounds the extra memory of shuffling.
+GATHER_BYTES = 16 * 2**20
 
 
 class TensorData(Dataset):
@@ -78,16 +83,39 @@ class TensorBatchIterator:
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.batch_size)
 
+    def _rows_per_gather(self) -> int:
+        """Rows permuted per gather: whole batches, about ``GATHER_BYTES`` of data."""
+        row_bytes = sum(t[:1].numel() * t.element_size() for t in self.data.tensors())
+        batches = max(1, GATHER_BYTES // max(1, row_bytes * self.batch_size))
+        return batches * self.batch_size
+
     def __iter__(self):
         data, n, size = self.data, len(self.data), self.batch_size
         X, y, w = data.X, data.y, data.sample_weight
-        if self.shuffle:
-            perm = torch.randperm(n, generator=self.generator).to(X.device)
-            X, y = X[perm], y[perm]
-            w = None if w is None else w[perm]
-        for start in range(0, n, size):
-            stop = start + size
-            yield X[start:stop], y[start:stop], (None if w is None else w[start:stop])
+        if not self.shuffle:
+            for start in range(0, n, size):
+                stop = start + size
+                yield (
+                    X[start:stop],
+                    y[start:stop],
+                    (None if w is None else w[start:stop]),
+                )
+            return
+        perm = torch.randperm(n, generator=self.generator).to(X.device)
+        step = self._rows_per_gather()
+        for first in range(0, n, step):
+            # one gather for many batches, then free views: few calls per batch
+            # and at most GATHER_BYTES of copied data at a time
+            idx = perm[first : first + step]
+            Xc, yc = X[idx], y[idx]
+            wc = None if w is None else w[idx]
+            for start in range(0, len(idx), size):
+                stop = start + size
+                yield (
+                    Xc[start:stop],
+                    yc[start:stop],
+                    None if wc is None else wc[start:stop],
+                )
 
 
 def to_tensor(array, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
