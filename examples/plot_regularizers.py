@@ -1,44 +1,50 @@
 """
-Which regularizer helps a small-data network?
-=============================================
+Which regularizer helps when most features are noise?
+=====================================================
 
-A wide network trained on 300 handwritten digits overfits. This example fits
-the same ``RegularizedMLPClassifier`` with each of sklreg's regularizers and
-compares held-out accuracy over five random splits: the L2 and L1 norm
-penalties, dropout, a sparse-activation penalty and a max-norm constraint
-with dropout.
+A network with two hidden layers of 128 units, trained on 300 rows with 200
+features of which only 10 carry signal, overfits badly. This example fits the
+same ``RegularizedMLPClassifier`` with each of sklreg's regularizers and
+compares held-out accuracy and log-loss over three random splits.
+
+The L1 penalty, which drives the weights of uninformative inputs towards
+zero, helps most here; the L2 penalty and dropout help less; the sparse
+activation penalty is not suited to this problem.
 """
 
 # %%
 # Data and settings
 # -----------------
-# Digits are 8x8 images (64 features, 10 classes). We train on 300 of them
-# and test on the remaining 1,497.
 import numpy as np
-from sklearn.datasets import load_digits
+from sklearn.datasets import make_classification
+from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklreg import RegularizedMLPClassifier
 
-X, y = load_digits(return_X_y=True)
+X, y = make_classification(
+    n_samples=2300, n_features=200, n_informative=10, n_redundant=0,
+    n_classes=3, flip_y=0.03, random_state=0,
+)
 
-common = dict(hidden_layer_sizes=(256, 256), max_iter=150, batch_size=100)
+common = dict(hidden_layer_sizes=(128, 128), max_iter=200, batch_size=50)
 settings = {
     "no regularization": dict(alpha=0.0),
-    "L2 penalty": dict(alpha=1e-3),
-    "L1 penalty": dict(alpha=1e-4, norm="l1"),
+    "L2 penalty": dict(alpha=1e-2),
+    "L1 penalty": dict(alpha=3e-3, norm="l1"),
+    "elastic net": dict(alpha=3e-3, norm="elasticnet", l1_ratio=0.5),
     "dropout": dict(alpha=0.0, dropout=0.5, input_dropout=0.2),
     "sparse activations": dict(alpha=0.0, activity_alpha=1e-3),
-    "max-norm + dropout": dict(alpha=0.0, max_norm=2.0, dropout=0.5),
 }
 
 # %%
-# Fit every setting on the same five splits
-# -----------------------------------------
-scores = {name: [] for name in settings}
-for split in range(5):
+# Fit every setting on the same three splits
+# ------------------------------------------
+accuracy = {name: [] for name in settings}
+loss = {name: [] for name in settings}
+for split in range(3):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, train_size=300, stratify=y, random_state=split
     )
@@ -46,12 +52,13 @@ for split in range(5):
         model = make_pipeline(
             StandardScaler(),
             RegularizedMLPClassifier(**common, **params, random_state=split),
-        )
-        scores[name].append(model.fit(X_train, y_train).score(X_test, y_test))
+        ).fit(X_train, y_train)
+        accuracy[name].append(model.score(X_test, y_test))
+        loss[name].append(log_loss(y_test, model.predict_proba(X_test)))
 
-print(f"{'setting':<20} test accuracy (5 splits)")
-for name, values in scores.items():
-    print(f"{name:<20} {np.mean(values):.3f} +/- {np.std(values):.3f}")
+print(f"{'setting':<20} {'accuracy':>10} {'log-loss':>10}   (test, mean of 3 splits)")
+for name in settings:
+    print(f"{name:<20} {np.mean(accuracy[name]):>10.3f} {np.mean(loss[name]):>10.3f}")
 
 # %%
 # Plot
@@ -59,15 +66,10 @@ for name, values in scores.items():
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, ax = plt.subplots(figsize=(6, 3))
-names = list(scores)
-ax.barh(
-    names,
-    [np.mean(scores[n]) for n in names],
-    xerr=[np.std(scores[n]) for n in names],
-    color="tab:blue",
-)
-ax.set_xlim(0.85, 1.0)
+names = list(settings)
+ax.barh(names, [np.mean(accuracy[n]) for n in names],
+        xerr=[np.std(accuracy[n]) for n in names], color="tab:blue")
 ax.invert_yaxis()
-ax.set_xlabel("held-out accuracy (mean and std over 5 splits)")
-ax.set_title("300 training digits, 256-256 ReLU network")
+ax.set_xlabel("held-out accuracy (mean and std over 3 splits)")
+ax.set_title("300 rows, 10 informative of 200 features")
 fig.tight_layout()
