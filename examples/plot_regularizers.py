@@ -25,8 +25,13 @@ from sklearn.preprocessing import StandardScaler
 from sklreg import RegularizedMLPClassifier
 
 X, y = make_classification(
-    n_samples=2300, n_features=200, n_informative=10, n_redundant=0,
-    n_classes=3, flip_y=0.03, random_state=0,
+    n_samples=2300,
+    n_features=200,
+    n_informative=10,
+    n_redundant=0,
+    n_classes=3,
+    flip_y=0.03,
+    random_state=0,
 )
 
 common = dict(hidden_layer_sizes=(128, 128), max_iter=200, batch_size=50)
@@ -67,8 +72,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 fig, ax = plt.subplots(figsize=(6, 3))
 names = list(settings)
-ax.barh(names, [np.mean(accuracy[n]) for n in names],
-        xerr=[np.std(accuracy[n]) for n in names], color="tab:blue")
+ax.barh(
+    names,
+    [np.mean(accuracy[n]) for n in names],
+    xerr=[np.std(accuracy[n]) for n in names],
+    color="tab:blue",
+)
 ax.invert_yaxis()
 ax.set_xlabel("held-out accuracy (mean and std over 3 splits)")
 ax.set_title("300 rows, 10 informative of 200 features")

@@ -5,12 +5,15 @@ training engine (:mod:`sklreg._training`). Subclasses only say how targets are
 encoded, which data loss applies and how outputs become predictions.
 """
 
+import math
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -22,6 +25,7 @@ from ._training import (
     HISTORY_KEYS,
     SOLVERS,
     BatchProgressBar,
+    EarlyStopping,
     MaxNormConstraint,
     PenalizedNet,
     TensorData,
@@ -50,6 +54,12 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "activity_norm": [StrOptions({"l1", "l2"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "scoring": [None, StrOptions(set(get_scorer_names())), callable],
+        "refit": [None, StrOptions({"epochs", "updates"})],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -79,6 +89,12 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        scoring=None,
+        refit=None,
         solver="adam",
         learning_rate_init=1e-3,
         momentum=0.9,
@@ -101,6 +117,12 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.activity_norm = activity_norm
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.scoring = scoring
+        self.refit = refit
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.momentum = momentum
@@ -149,6 +171,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                     f"rate per hidden layer ({len(hidden)} here). Got "
                     f"{self.dropout!r} instead."
                 )
+        if self.refit is not None and not self.early_stopping:
+            raise ValueError(
+                f"refit={self.refit!r} retrains after early stopping; it needs "
+                "early_stopping=True."
+            )
         return hidden, rates, resolve_device(self.device)
 
     def _batch_size(self, n_samples: int) -> int:
@@ -196,8 +223,19 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             generator=generator,
         )
 
-    def _build_net(self, module, loss_name, device, n_samples, random_seed):
+    def _build_net(
+        self,
+        module,
+        loss_name,
+        device,
+        n_samples,
+        *,
+        early_stopping=False,
+        max_updates=None,
+    ):
         callbacks = []
+        if early_stopping:
+            callbacks.append(("early_stopping", EarlyStopping(self.patience, self.tol)))
         if self.max_norm is not None:
             callbacks.append(("max_norm", MaxNormConstraint(self.max_norm)))
         if self.verbose >= 2:
@@ -212,7 +250,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             weight_decay=self._weight_decay(),
             batch_size=self._batch_size(n_samples),
             shuffle=self.shuffle,
-            random_seed=random_seed,
+            random_seed=self._seeds[1],
+            max_updates=max_updates,
             max_epochs=self.max_iter,
             callbacks=callbacks,
             device=str(device),
@@ -243,6 +282,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         hidden, rates, device = self._check_params()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it runs one "
+                "epoch on the data it is given. Use fit, or early_stopping=False."
+            )
         previous = getattr(self, "net_", None)
         continuing = previous is not None and (incremental or self.warm_start)
         if continuing:
@@ -261,37 +305,135 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         )
         if not continuing:
             dtype = resolve_dtype(self.dtype, X.dtype)
-        y, n_units, loss_name = self._encode_targets(
+        y_encoded, n_units, loss_name = self._encode_targets(
             y, reset=not continuing, classes=classes
         )
         weight = self._check_sample_weight(sample_weight, X)
+
+        def rows(index=None):
+            """Rows ``index`` (all when None) as tensors on the device."""
+            pick = (lambda a: a) if index is None else (lambda a: a[index])
+            y_rows = pick(y_encoded)
+            return TensorData(
+                to_tensor(pick(X), dtype, device),
+                to_tensor(
+                    y_rows, torch.int64 if y_rows.dtype.kind in "iu" else dtype, device
+                ),
+                None if weight is None else to_tensor(pick(weight), dtype, device),
+            )
+
+        def new_module():
+            generator = torch.Generator().manual_seed(self._seeds[0])
+            return self._build_module(
+                X.shape[1], n_units, hidden, rates, dtype, generator
+            )
 
         if continuing:
             module = previous.module_
             self._check_architecture(module, hidden)
             module.dropout, module.input_dropout = rates, float(self.input_dropout)
-            random_seed = previous.random_seed
         else:
-            init_seed, random_seed = derive_seeds(draw_seed(self.random_state), n=2)
-            generator = torch.Generator().manual_seed(init_seed)
-            module = self._build_module(
-                X.shape[1], n_units, hidden, rates, dtype, generator
-            )
-        net = self._build_net(module, loss_name, device, X.shape[0], random_seed)
-        if continuing:
-            net.history_ = previous.history
-            if incremental and previous.solver == net.solver:
-                net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+            self._seeds = derive_seeds(draw_seed(self.random_state), n=3)
+            module = new_module()
+        epochs = 1 if incremental else self.max_iter
 
-        data = TensorData(
-            to_tensor(X, dtype, device),
-            to_tensor(y, torch.int64 if y.dtype.kind in "iu" else dtype, device),
-            None if weight is None else to_tensor(weight, dtype, device),
+        if not self.early_stopping:
+            net = self._build_net(module, loss_name, device, len(X))
+            if continuing:
+                self._continue(net, previous, keep_optimizer=incremental)
+            self.net_ = net
+            net.partial_fit(rows(), epochs=epochs)
+            self._set_fitted_attributes(net)
+            return self
+
+        split_seed = derive_seeds(
+            self._seeds[2], len(previous.history) if continuing else 0
+        )[0]
+        train, valid = self._validation_split(y_encoded, weight, split_seed)
+        net = self._build_net(
+            module, loss_name, device, len(train), early_stopping=True
         )
-        net.partial_fit(data, epochs=1 if incremental else self.max_iter)
-        self.net_ = net
-        self._set_fitted_attributes()
+        if continuing:
+            self._continue(net, previous, keep_optimizer=False)
+        self.net_ = net  # the scorer predicts through the net being trained
+        net.partial_fit(
+            rows(train),
+            epochs=epochs,
+            valid_data=rows(valid),
+            valid_scorer=self._validation_scorer(X, y, weight, valid),
+        )
+        stopper = dict(net.callbacks_)["early_stopping"]
+        self._set_fitted_attributes(net)
+        self.best_epoch_ = stopper.best_epoch_
+        self.best_validation_score_ = stopper.best_score_
+        self.validation_scores_ = [row["valid_score"] for row in self.history_]
+        self.refit_n_iter_ = self.refit_t_ = None
+        if self.refit is not None:
+            updates = stopper.best_updates_ if self.refit == "updates" else None
+            refit_net = self._build_net(
+                new_module(), loss_name, device, len(X), max_updates=updates
+            )
+            if updates is None:
+                refit_epochs = self.best_epoch_
+            else:
+                refit_epochs = math.ceil(
+                    updates / math.ceil(len(X) / refit_net.batch_size)
+                )
+            self.net_ = refit_net
+            refit_net.partial_fit(rows(), epochs=refit_epochs)
+            self.n_iter_ = self.refit_n_iter_ = len(refit_net.history)
+            self.t_ = self.refit_t_ = refit_net.n_updates_
         return self
+
+    @staticmethod
+    def _continue(net, previous, keep_optimizer):
+        """Carry the history (and optionally the optimizer state) of ``previous``."""
+        net.history_ = previous.history
+        if keep_optimizer and previous.solver == net.solver:
+            net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+
+    def _stratify_labels(self, y_encoded):
+        """Labels to stratify the validation split by (None: no stratification)."""
+        return None
+
+    def _validation_split(self, y_encoded, weight, seed):
+        """Indices ``(train, valid)`` of the early-stopping split.
+
+        ``validation_fraction`` of the rows with non-zero weight, stratified by
+        :meth:`_stratify_labels`, form the validation part; every other row
+        (zero-weight rows included) trains.
+        """
+        n_samples = len(y_encoded)
+        candidates = np.arange(n_samples) if weight is None else np.flatnonzero(weight)
+        stratify = self._stratify_labels(y_encoded)
+        try:
+            _, valid = train_test_split(
+                candidates,
+                test_size=self.validation_fraction,
+                stratify=None if stratify is None else stratify[candidates],
+                random_state=seed,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping cannot split {len(candidates)} rows"
+                f"{' with non-zero weight' if weight is not None else ''} into "
+                f"training and validation parts with validation_fraction="
+                f"{self.validation_fraction}: {exc}"
+            ) from exc
+        valid = np.sort(valid)
+        train = np.setdiff1d(np.arange(n_samples), valid)
+        return train, valid
+
+    def _validation_scorer(self, X, y, weight, valid):
+        """``scorer()`` of the validation rows for ``scoring``, or None (loss)."""
+        if self.scoring is None:
+            return None
+        scorer = check_scoring(self, scoring=self.scoring)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        X_valid, y_valid = X[valid], y[valid]
+        kwargs = {} if weight is None else {"sample_weight": weight[valid]}
+        return lambda: scorer(self, X_valid, y_valid, **kwargs)
 
     def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
@@ -316,8 +458,8 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "training the same network (set warm_start=False to start afresh)."
             )
 
-    def _set_fitted_attributes(self):
-        net = self.net_
+    def _set_fitted_attributes(self, net):
+        """Attributes that describe the training run of ``net``."""
         self.history_ = [
             {key: row[key] for key in HISTORY_KEYS if key in row} for row in net.history
         ]
@@ -327,6 +469,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         named = list(net.module_.named_parameters())
         self.parameter_names_ = [name for name, _ in named]
         self.n_parameters_ = sum(p.numel() for _, p in named if p.requires_grad)
+        if not self.early_stopping:
+            self.best_epoch_ = self.best_validation_score_ = None
+            self.validation_scores_ = None
+            self.refit_n_iter_ = self.refit_t_ = None
 
     @property
     def module_(self) -> torch.nn.Module:

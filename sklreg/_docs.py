@@ -45,6 +45,38 @@ SHARED_PARAMETERS = """\
     input_dropout : float, default=0.0
         Dropout rate of the input features, in ``[0, 1)``.
 
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, score them after every
+        epoch, stop when ``patience`` epochs pass without an improvement of
+        more than ``tol``, and return the parameters of the best epoch (one
+        snapshot is kept in host memory, replaced on each improvement).
+
+    validation_fraction : float, default=0.1
+        Share of the rows with non-zero sample weight held out for early
+        stopping, in ``(0, 1)``; stratified by class for single-label
+        classification. Rows keep their sample weights; zero-weight rows
+        always train.
+
+    patience : int, default=10
+        Epochs without improvement before training stops.
+
+    tol : float, default=1e-4
+        Minimum gain of the validation score that counts as an improvement.
+
+    scoring : str, callable or None, default=None
+        Validation figure to monitor. ``None``: the sample-weighted data loss
+        of the validation rows (penalties excluded), recorded as
+        ``valid_loss``, with ``valid_score = -valid_loss``. A scikit-learn
+        scorer name (e.g. ``'accuracy'``, ``'neg_root_mean_squared_error'``)
+        or scorer callable: its value, greater is better.
+
+    refit : {'epochs', 'updates'} or None, default=None
+        After early stopping, train a fresh network (same seeds) on all rows,
+        training and validation part, for ``best_epoch_`` epochs
+        (``'epochs'``) or for exactly as many parameter updates as the best
+        snapshot had received (``'updates'``; may end mid-epoch). Requires
+        ``early_stopping=True``.
+
     solver : {'adam', 'adamw', 'sgd'}, default='adam'
         Optimizer. With ``'adamw'`` the L2 part of the norm penalty is not a
         term of the objective but decoupled weight decay on the weights,
@@ -107,17 +139,33 @@ SHARED_ATTRIBUTES = """\
     history_ : list of dict
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
         full objective), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
-        ``activity_penalty`` (each as added to the objective, 0.0 when off)
-        and ``dur`` (seconds). Losses are means over the epoch's minibatches.
+        ``activity_penalty`` (each as added to the objective, 0.0 when off),
+        ``valid_loss`` and ``valid_score`` (with early stopping) and ``dur``
+        (seconds). Losses are sample-weighted means over the epoch's rows.
+        After a refit it still describes the early-stopping run.
 
     loss_curve_ : list of float
         ``train_loss`` of each epoch.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (of the returned network, after a refit).
 
     t_ : int
-        Number of parameter updates (minibatches) run.
+        Number of parameter updates (minibatches) run (of the returned
+        network, after a refit).
+
+    best_epoch_ : int or None
+        Epoch of the best validation score (with early stopping).
+
+    best_validation_score_ : float or None
+        Best validation score (with early stopping).
+
+    validation_scores_ : list of float or None
+        ``valid_score`` of each epoch (with early stopping).
+
+    refit_n_iter_, refit_t_ : int or None
+        Epochs and parameter updates of the refit on all rows (with
+        ``refit``), else None.
 
     n_parameters_ : int
         Number of trainable parameters.

@@ -124,6 +124,14 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
+    def _stratify_labels(self, y_encoded):
+        # single-label targets: stratify by class; multilabel: no stratification
+        return (
+            y_encoded.reshape(len(y_encoded), -1)[:, 0]
+            if self.n_outputs_ == 1
+            else None
+        )
+
     def _is_binary(self) -> bool:
         return self.n_outputs_ == 1 and len(self.classes_) == 2
 

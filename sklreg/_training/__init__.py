@@ -7,7 +7,7 @@
 * ``_predict``: chunked forward passes for prediction.
 """
 
-from ._callbacks import BatchProgressBar, EpochLog, MaxNormConstraint
+from ._callbacks import BatchProgressBar, EarlyStopping, EpochLog, MaxNormConstraint
 from ._data import TensorBatchIterator, TensorData, to_tensor
 from ._net import HISTORY_KEYS, PenalizedNet
 from ._optim import SOLVERS, build_optimizer
@@ -18,6 +18,7 @@ __all__ = [
     "EpochLog",
     "SOLVERS",
     "BatchProgressBar",
+    "EarlyStopping",
     "MaxNormConstraint",
     "PenalizedNet",
     "TensorBatchIterator",

@@ -59,7 +59,9 @@ class BatchProgressBar(Callback):
 class EpochLog(PrintLog):
     """skorch's ``PrintLog`` (one table row per epoch) with sklreg's column order.
 
-    Columns follow ``order``; penalty terms that are off are left out.
+    Columns follow ``order``; penalty terms that are off are left out. A
+    value whose ``<key>_best`` flag is set (the best epoch so far under early
+    stopping) is highlighted, as skorch does, and marked with ``*``.
     """
 
     def __init__(self, order=(), keys_ignored=None, **kwargs):
@@ -71,3 +73,67 @@ class EpochLog(PrintLog):
         rank = {key: i for i, key in enumerate(self.order)}
         shown.sort(key=lambda key: rank.get(key, len(rank)))
         return shown + (["dur"] if "dur" in keys else [])
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        return f"{text} *" if row.get(f"{key}_best") else text
+
+
+class EarlyStopping(Callback):
+    """Keep the best epoch's parameters; stop after ``patience`` epochs without gain.
+
+    Reads ``valid_score`` (greater is better) from each epoch's record. An
+    epoch improves when its score exceeds the best so far by more than
+    ``tol``; its parameters are then copied to host memory, replacing the
+    previous copy, so one snapshot lives at a time. When training ends the
+    best snapshot is loaded back into the module.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without improvement after which training stops.
+    tol : float
+        Minimum gain of the score that counts as an improvement.
+
+    Attributes
+    ----------
+    best_score_ : float
+        Best validation score.
+    best_epoch_ : int
+        Epoch (counted from 1 over the whole history) of the best score.
+    best_updates_ : int
+        Parameter updates the best snapshot had received.
+    snapshot_ : dict of str to Tensor
+        The module's ``state_dict`` at the best epoch, on the CPU.
+    """
+
+    def __init__(self, patience: int, tol: float):
+        self.patience = patience
+        self.tol = tol
+
+    def initialize(self):
+        self.best_score_ = -math.inf
+        self.best_epoch_ = None
+        self.best_updates_ = None
+        self.snapshot_ = None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        score = net.history[-1, "valid_score"]
+        improved = score > self.best_score_ + self.tol
+        net.history.record("valid_score_best", improved)
+        if improved:
+            self.best_score_ = score
+            self.best_epoch_ = epoch
+            self.best_updates_ = net.n_updates_
+            self.snapshot_ = {
+                name: tensor.detach().to("cpu", copy=True)
+                for name, tensor in net.module_.state_dict().items()
+            }
+        if epoch - self.best_epoch_ >= self.patience:
+            net.stop_training_ = True
+
+    def on_train_end(self, net, **kwargs):
+        if self.snapshot_ is not None:
+            net.module_.load_state_dict(self.snapshot_)

@@ -25,6 +25,7 @@ from ..utils._seeding import derive_seeds, torch_rng
 from ._callbacks import EpochLog
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer
+from ._predict import PREDICT_CHUNK
 
 #: Keys of each epoch record kept for users, in order (validation keys come
 #: with early stopping).
@@ -66,6 +67,9 @@ class PenalizedNet(NeuralNet):
     random_seed : int, default=0
         Seeds the permutations and the dropout masks; together with the number
         of epochs already run, so that resumed training continues the stream.
+    max_updates : int, default=None
+        If set, each training call stops after this many parameter updates,
+        possibly in the middle of an epoch.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``max_epochs``, ``callbacks``,
         ``device``, ``verbose``, ...).
@@ -84,6 +88,7 @@ class PenalizedNet(NeuralNet):
         batch_size=200,
         shuffle=True,
         random_seed=0,
+        max_updates=None,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
@@ -96,6 +101,7 @@ class PenalizedNet(NeuralNet):
         self.weight_decay = weight_decay
         self.shuffle = shuffle
         self.random_seed = random_seed
+        self.max_updates = max_updates
 
     # -- components ---------------------------------------------------------
     @property
@@ -128,24 +134,81 @@ class PenalizedNet(NeuralNet):
 
     # -- data -----------------------------------------------------------------
     def get_iterator(self, dataset, training=False):
-        shuffle = training and self.shuffle
+        if not training:  # evaluation only: large chunks, in order
+            return TensorBatchIterator(dataset, max(self.batch_size, PREDICT_CHUNK))
         return TensorBatchIterator(
-            dataset, self.batch_size, shuffle=shuffle, seed=self._seeds()[0]
+            dataset, self.batch_size, shuffle=self.shuffle, seed=self._seeds()[0]
         )
 
     # -- the loop -------------------------------------------------------------
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+    def fit_loop(
+        self,
+        X,
+        y=None,
+        epochs=None,
+        *,
+        valid_data=None,
+        valid_scorer=None,
+        **fit_params,
+    ):
+        """Train on ``X`` (a :class:`TensorData`) for ``epochs`` epochs.
+
+        Parameters
+        ----------
+        X : TensorData
+            Training rows.
+        y : None
+            Unused (the targets are in ``X``).
+        epochs : int, default=None
+            Epochs to run (``max_epochs`` when None). Training ends earlier
+            when a callback sets ``stop_training_`` or after ``max_updates``
+            parameter updates (possibly mid-epoch).
+        valid_data : TensorData, default=None
+            Validation rows: after every epoch their sample-weighted data loss
+            is recorded as ``valid_loss``, and ``valid_score`` is recorded too.
+        valid_scorer : callable, default=None
+            ``valid_scorer()`` returns the epoch's validation score (greater is
+            better); when None, ``valid_score`` is ``-valid_loss``.
+        """
+        self.check_training_readiness()
+        epochs = self.max_epochs if epochs is None else epochs
         self.penalties_ = [penalty.bind(self.module_) for penalty in self.penalties]
         self.needs_hidden_ = any(penalty.needs_hidden for penalty in self.penalties_)
         self.trainable_params_ = [
             p for group in self.optimizer_.param_groups for p in group["params"]
         ]
+        self.stop_training_ = False
+        self.updates_left_ = self.max_updates
+        dropout_seed = self._seeds()[1]
         try:
-            with torch_rng(self._seeds()[1], self.device):
-                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            iterator_train = self.get_iterator(X, training=True)
+            iterator_valid = None
+            if valid_data is not None:
+                iterator_valid = self.get_iterator(valid_data, training=False)
+            on_epoch = {"dataset_train": X, "dataset_valid": valid_data}
+            with torch_rng(dropout_seed, self.device):
+                for _ in range(epochs):
+                    self.notify("on_epoch_begin", **on_epoch)
+                    self.run_single_epoch(
+                        iterator_train, True, "train", step_fn=self.train_step
+                    )
+                    if iterator_valid is not None:
+                        self.run_single_epoch(
+                            iterator_valid, False, "valid", self.validation_step
+                        )
+                        score = (
+                            -self.history[-1, "valid_loss"]
+                            if valid_scorer is None
+                            else float(valid_scorer())
+                        )
+                        self.history.record("valid_score", score)
+                    self.notify("on_epoch_end", **on_epoch)
+                    if self.stop_training_ or self.updates_left_ == 0:
+                        break
         finally:
             # bound tensors are per training call: never pickled, always fresh
             del self.penalties_, self.trainable_params_
+        return self
 
     def objective(self, X, y, sample_weight=None):
         """Every term of the objective on one minibatch, by name.
@@ -185,41 +248,60 @@ class PenalizedNet(NeuralNet):
         self.optimizer_.step()
         return terms
 
+    def validation_step(self, batch, **fit_params):
+        X, y, sample_weight = batch
+        with torch.no_grad():
+            return {"loss": self.criterion_(self.module_(X), y, sample_weight)}
+
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         # skorch opens a per-batch history row here; the terms are recorded per
         # epoch instead (see run_single_epoch).
         pass
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run ``step_fn`` on every batch; record the epoch means of its terms.
+
+        Means are exact sample-weighted means over the rows (each batch
+        counts with its sum of weights, or its size without weights); they
+        are accumulated on the device and read once per epoch.
+        """
         if iterator is None:
             return
         self._set_training(training)
-        names = None
-        totals = None
+        names = totals = None
         n_rows = 0
         n_batches = 0
         for batch in iterator:
+            if training and n_batches == self.updates_left_:
+                break
             self.notify("on_batch_begin", batch=batch, training=training)
             terms = step_fn(batch, **fit_params)
-            size = len(batch[0])
             if names is None:
                 names = [name for name in terms if name != "loss"]
+                loss = terms["loss"]
                 totals = torch.zeros(
-                    len(names) + 1,
-                    dtype=terms["loss"].dtype,
-                    device=terms["loss"].device,
+                    len(names) + 2, dtype=loss.dtype, device=loss.device
                 )
             values = torch.stack(
-                [terms["loss"].detach()] + [terms[name].detach() for name in names]
+                [terms["loss"].detach()]
+                + [terms[name].detach() for name in names]
+                + [terms["loss"].new_ones(())]
             )
-            totals.add_(values, alpha=size)
-            n_rows += size
+            weight = batch[2]
+            if weight is None:
+                totals.add_(values, alpha=len(batch[0]))
+            else:
+                totals.add_(values * weight.sum())
+            n_rows += len(batch[0])
             n_batches += 1
             self.notify("on_batch_end", batch=batch, training=training, **terms)
-        means = (totals / n_rows).tolist()
+        *sums, total_weight = totals.tolist()
+        means = [value / total_weight for value in sums]
         self.history.record(f"{prefix}_loss", means[0])
         if training:
             recorded = dict(zip(names, means[1:], strict=True))
             for name in ("data_loss", *PENALTY_TERMS):
                 self.history.record(name, recorded.get(name, 0.0))
+            if self.updates_left_ is not None:
+                self.updates_left_ -= n_batches
         self.history.record(f"{prefix}_batch_count", n_batches)
