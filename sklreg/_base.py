@@ -37,6 +37,31 @@ from .penalties import NORMS, ActivityPenalty, WeightNormPenalty
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
 
 
+class _FitData:
+    """Validated, encoded training arrays and where their tensors go."""
+
+    def __init__(self, X, y_encoded, weight, dtype, device):
+        self.X, self.y, self.weight = X, y_encoded, weight
+        self.dtype, self.device = dtype, device
+
+    def rows(self, index=None) -> TensorData:
+        """Rows ``index`` (all when None) as tensors on the training device.
+
+        Class indices become int64 tensors; everything else takes the
+        training dtype.
+        """
+        X, y, w = self.X, self.y, self.weight
+        if index is not None:
+            X, y = X[index], y[index]
+            w = None if w is None else w[index]
+        y_dtype = torch.int64 if y.dtype.kind in "iu" else self.dtype
+        return TensorData(
+            to_tensor(X, self.dtype, self.device),
+            to_tensor(y, y_dtype, self.device),
+            None if w is None else to_tensor(w, self.dtype, self.device),
+        )
+
+
 class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     """Base class of the regularized MLP estimators; not for direct use."""
 
@@ -281,6 +306,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        """The fit template: validate, encode, build or reuse the network, train."""
         hidden, rates, device = self._check_params()
         if incremental and self.early_stopping:
             raise ValueError(
@@ -309,18 +335,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             y, reset=not continuing, classes=classes
         )
         weight = self._check_sample_weight(sample_weight, X)
-
-        def rows(index=None):
-            """Rows ``index`` (all when None) as tensors on the device."""
-            pick = (lambda a: a) if index is None else (lambda a: a[index])
-            y_rows = pick(y_encoded)
-            return TensorData(
-                to_tensor(pick(X), dtype, device),
-                to_tensor(
-                    y_rows, torch.int64 if y_rows.dtype.kind in "iu" else dtype, device
-                ),
-                None if weight is None else to_tensor(pick(weight), dtype, device),
-            )
+        data = _FitData(X, y_encoded, weight, dtype, device)
 
         def new_module():
             generator = torch.Generator().manual_seed(self._seeds[0])
@@ -342,10 +357,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             if continuing:
                 self._continue(net, previous, keep_optimizer=incremental)
             self.net_ = net
-            net.partial_fit(rows(), epochs=epochs)
+            net.partial_fit(data.rows(), epochs=epochs)
             self._set_fitted_attributes(net)
             return self
 
+        # early stopping: train on one part, score the other after each epoch
         split_seed = derive_seeds(
             self._seeds[2], len(previous.history) if continuing else 0
         )[0]
@@ -355,11 +371,11 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         )
         if continuing:
             self._continue(net, previous, keep_optimizer=False)
-        self.net_ = net  # the scorer predicts through the net being trained
+        self.net_ = net  # a scorer predicts through the net being trained
         net.partial_fit(
-            rows(train),
+            data.rows(train),
             epochs=epochs,
-            valid_data=rows(valid),
+            valid_data=data.rows(valid),
             valid_scorer=self._validation_scorer(X, y, weight, valid),
         )
         stopper = dict(net.callbacks_)["early_stopping"]
@@ -367,23 +383,23 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_
         self.validation_scores_ = [row["valid_score"] for row in self.history_]
-        self.refit_n_iter_ = self.refit_t_ = None
         if self.refit is not None:
-            updates = stopper.best_updates_ if self.refit == "updates" else None
-            refit_net = self._build_net(
-                new_module(), loss_name, device, len(X), max_updates=updates
-            )
-            if updates is None:
-                refit_epochs = self.best_epoch_
-            else:
-                refit_epochs = math.ceil(
-                    updates / math.ceil(len(X) / refit_net.batch_size)
-                )
-            self.net_ = refit_net
-            refit_net.partial_fit(rows(), epochs=refit_epochs)
-            self.n_iter_ = self.refit_n_iter_ = len(refit_net.history)
-            self.t_ = self.refit_t_ = refit_net.n_updates_
+            self._refit(new_module(), loss_name, device, data, stopper)
         return self
+
+    def _refit(self, module, loss_name, device, data, stopper):
+        """Train ``module`` on all rows for the best epochs or updates."""
+        n_samples = len(data.X)
+        updates = stopper.best_updates_ if self.refit == "updates" else None
+        net = self._build_net(module, loss_name, device, n_samples, max_updates=updates)
+        if updates is None:
+            epochs = stopper.best_epoch_
+        else:
+            epochs = math.ceil(updates / math.ceil(n_samples / net.batch_size))
+        self.net_ = net
+        net.partial_fit(data.rows(), epochs=epochs)
+        self.n_iter_ = self.refit_n_iter_ = len(net.history)
+        self.t_ = self.refit_t_ = net.n_updates_
 
     @staticmethod
     def _continue(net, previous, keep_optimizer):
@@ -469,10 +485,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         named = list(net.module_.named_parameters())
         self.parameter_names_ = [name for name, _ in named]
         self.n_parameters_ = sum(p.numel() for _, p in named if p.requires_grad)
-        if not self.early_stopping:
-            self.best_epoch_ = self.best_validation_score_ = None
-            self.validation_scores_ = None
-            self.refit_n_iter_ = self.refit_t_ = None
+        self.best_epoch_ = self.best_validation_score_ = None
+        self.validation_scores_ = None
+        self.refit_n_iter_ = self.refit_t_ = None
 
     @property
     def module_(self) -> torch.nn.Module:
