@@ -9,12 +9,14 @@ same number of epochs and learning rate, measured side by side in one run:
 * ``skorch``: ``NeuralNetClassifier`` with its defaults (per-item DataLoader);
 * ``sklearn``: ``MLPClassifier`` (NumPy).
 
-Each method runs in a fresh subprocess (so peak memory is its own) on one
-thread, ``--repeats`` times, after a one-epoch warm-up fit on 2,000 rows; the
-table reports the median seconds per epoch (fit time / epochs, conversions
-included), its ratio to the floor's median, the held-out accuracy and the peak
-resident memory added by the fit (Linux ``VmHWM`` after a reset). Input is
-float32.
+Everything runs on one thread with float32 input. Timing: one process per
+dataset warms every method up (one epoch on 2,000 rows), then runs
+``--repeats`` rounds, each fitting every method once in a rotated order, so
+that the machine's noise hits all methods alike; the table reports the median
+CPU seconds per epoch (fit time / epochs, conversions included; wall time on a
+GPU) and ratios of medians. Memory: each method fits once more in a fresh
+process, which reports the peak resident memory added by the fit (Linux
+``VmHWM`` after a reset). Accuracy is on a held-out 20%.
 
 Run: ``python benchmarks/bench_training.py`` (about 5 minutes on 2 cores);
 ``--quick`` for a smoke run; ``--device cuda`` for the GPU table.
@@ -22,6 +24,7 @@ Run: ``python benchmarks/bench_training.py`` (about 5 minutes on 2 cores);
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -174,10 +177,13 @@ def _rss_mb(field):
     return float("nan")
 
 
-def run_one(method, dataset, device):
-    """Child process: warm up, fit once, print a JSON record."""
-    import gc
+def _clock(device):
+    """CPU time on the CPU (robust to other processes); wall time on a GPU."""
+    return time.process_time if device == "cpu" else time.perf_counter
 
+
+def time_methods(dataset, methods, repeats, device):
+    """Child process: interleaved timing rounds; prints a JSON record."""
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -185,41 +191,70 @@ def run_one(method, dataset, device):
     warnings.filterwarnings("ignore")
     X, X_test, y, y_test = load(dataset)
     epochs = DATASETS[dataset][2]
+    clock = _clock(device)
+    seconds = {method: [] for method in methods}
+    accuracy = {}
     with threadpool_limits(1):
-        # one short fit pays the one-time costs (lazy initialisation, caches)
+        for method in methods:  # one-time costs (lazy initialisation, caches)
+            RUNNERS[method](X[:2000], y[:2000], X_test[:10], 1, device)
+        for round_ in range(repeats):
+            shift = round_ % len(methods)
+            for method in methods[shift:] + methods[:shift]:
+                start = clock()
+                pred = RUNNERS[method](X, y, X_test, epochs, device)
+                seconds[method].append((clock() - start) / epochs)
+                accuracy[method] = float((pred == y_test).mean())
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy}))
+
+
+def measure_memory(method, dataset, device):
+    """Child process: warm up, fit once, print the peak memory the fit added."""
+    import gc
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    X, X_test, y, _ = load(dataset)
+    with threadpool_limits(1):
         RUNNERS[method](X[:2000], y[:2000], X_test[:10], 1, device)
         gc.collect()
         with open("/proc/self/clear_refs", "w") as refs:
             refs.write("5")  # reset the peak-RSS mark to the current RSS
         before = _rss_mb("VmRSS")
-        start = time.perf_counter()
-        pred = RUNNERS[method](X, y, X_test, epochs, device)
-        elapsed = time.perf_counter() - start
-    peak = _rss_mb("VmHWM")
-    print(
-        json.dumps(
-            {
-                "epoch_s": elapsed / epochs,
-                "accuracy": float((pred == y_test).mean()),
-                "peak_mb": peak - before,
-            }
-        )
+        RUNNERS[method](X, y, X_test, DATASETS[dataset][2], device)
+    print(json.dumps({"peak_mb": _rss_mb("VmHWM") - before}))
+
+
+def _child(*args):
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    return json.loads(out.stdout)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--quick", action="store_true", help="digits only, 1 repeat")
+    parser.add_argument("--quick", action="store_true", help="digits only, 1 round")
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--methods", nargs="*", default=METHODS)
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return run_one(*args.child, args.device)
+        kind, dataset, device, *rest = args.child
+        if kind == "time":
+            return time_methods(dataset, rest[1:], int(rest[0]), device)
+        return measure_memory(rest[0], dataset, device)
     if args.quick:
         args.datasets, args.repeats = ["digits"], 1
+    if args.device != "cpu":  # scikit-learn has no GPU path
+        args.methods = [m for m in args.methods if m != "sklearn"]
 
     import sklearn
     import skorch
@@ -229,38 +264,26 @@ def main():
         f"python {platform.python_version()}, torch {torch.__version__}, "
         f"skorch {skorch.__version__}, scikit-learn {sklearn.__version__}, "
         f"{os.cpu_count()} CPUs, device {args.device}, 1 thread, "
-        f"median of {args.repeats}"
+        f"median of {args.repeats} interleaved rounds"
     )
     print()
-    print("| data | method | s / epoch | vs torch loop | accuracy | peak MB |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| data | method | s / epoch | vs torch loop | vs sklearn | accuracy "
+        "| peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for dataset in args.datasets:
-        results = {}
-        for _ in range(args.repeats):  # interleave methods: noise hits all alike
-            for method in args.methods:
-                out = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--device",
-                        args.device,
-                        "--child",
-                        method,
-                        dataset,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                results.setdefault(method, []).append(json.loads(out.stdout))
-        floor = statistics.median(r["epoch_s"] for r in results.get("torch loop", []))
-        for method, runs in results.items():
-            t = statistics.median(r["epoch_s"] for r in runs)
-            acc = statistics.median(r["accuracy"] for r in runs)
-            mem = statistics.median(r["peak_mb"] for r in runs)
+        timing = _child("time", dataset, args.device, str(args.repeats), *args.methods)
+        median = {m: statistics.median(v) for m, v in timing["seconds"].items()}
+        for method in args.methods:
+            memory = _child("memory", dataset, args.device, method)["peak_mb"]
+            t = median[method]
+            vs_floor = t / median["torch loop"] if "torch loop" in median else math.nan
+            vs_sklearn = t / median["sklearn"] if "sklearn" in median else math.nan
             print(
-                f"| {dataset} | {method} | {t:.4f} | {t / floor:.2f}x | "
-                f"{acc:.3f} | {mem:.0f} |",
+                f"| {dataset} | {method} | {t:.4f} | {vs_floor:.2f}x | "
+                f"{vs_sklearn:.2f}x | {timing['accuracy'][method]:.3f} | "
+                f"{memory:.0f} |",
                 flush=True,
             )
 

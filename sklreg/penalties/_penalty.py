@@ -109,4 +109,6 @@ class ActivityPenalty(Penalty):
         self._omega = NORMS[norm]
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        if weight is None:  # the mean over rows of per-row sums: total / rows
+            return (self.alpha / len(hidden[0])) * self._omega(hidden)
         return self.alpha * weighted_mean(self._omega(hidden, dim=1), weight)
