@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-from .conftest import FAST
+from .conftest import FAST, fast
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +61,32 @@ def test_cross_val_score(reg_data):
     assert scores.mean() > 0.5
 
 
-def test_bagging_uses_sample_weights(clf_data):
+def test_bagging_passes_bootstrap_counts_as_sample_weights(clf_data, monkeypatch):
+    X, y = clf_data
+    seen = []
+    original = RegularizedMLPClassifier._check_sample_weight
+
+    def spy(self, sample_weight, X):
+        seen.append(None if sample_weight is None else np.asarray(sample_weight))
+        return original(self, sample_weight, X)
+
+    monkeypatch.setattr(RegularizedMLPClassifier, "_check_sample_weight", spy)
+    BaggingClassifier(
+        RegularizedMLPClassifier(**fast(max_iter=2)), n_estimators=3, random_state=0
+    ).fit(X, y)
+    assert len(seen) == 3
+    for counts in seen:  # bootstrap counts over all rows, not resampled rows
+        assert counts is not None and len(counts) == len(X)
+        np.testing.assert_array_equal(counts, np.round(counts))
+        assert counts.sum() == len(X) and (counts == 0).any() and (counts > 1).any()
+
+
+def test_bagging_ensemble(clf_data):
     X, y = clf_data
     bag = BaggingClassifier(
         RegularizedMLPClassifier(**FAST), n_estimators=3, random_state=0
     ).fit(X, y)
     assert len(bag.estimators_) == 3
-    # bootstrap counts reach the members as sample weights
     assert bag.score(X, y) > 0.85
     members = [m.predict_proba(X) for m in bag.estimators_]
     assert not np.allclose(members[0], members[1])
