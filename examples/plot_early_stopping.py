@@ -31,9 +31,13 @@ X, y = load_digits(return_X_y=True)
 X = StandardScaler().fit_transform(X)
 
 common = dict(
-    hidden_layer_sizes=(256,), alpha=0.0, learning_rate_init=1e-2, max_iter=200,
+    hidden_layer_sizes=(256,),
+    alpha=0.0,
+    learning_rate_init=1e-2,
+    max_iter=200,
     batch_size=64,
-    validation_fraction=0.2, patience=10,
+    validation_fraction=0.2,
+    patience=10,
 )
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, train_size=0.3, stratify=y, random_state=0
@@ -45,8 +49,9 @@ epochs = [row["epoch"] for row in clf.history_]
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(epochs, [row["data_loss"] for row in clf.history_], label="training loss")
 ax.plot(epochs, [row["valid_loss"] for row in clf.history_], label="validation loss")
-ax.axvline(clf.best_epoch_, color="k", linestyle="--",
-           label=f"best epoch ({clf.best_epoch_})")
+ax.axvline(
+    clf.best_epoch_, color="k", linestyle="--", label=f"best epoch ({clf.best_epoch_})"
+)
 ax.set_xlabel("epoch")
 ax.set_ylabel("cross-entropy")
 ax.set_yscale("log")
@@ -79,5 +84,7 @@ for split in range(5):
 print(f"{'setting':<34} {'test accuracy':>14} {'updates':>8}")
 for name, runs in results.items():
     accuracy, updates = np.array(runs).T
-    print(f"{name:<34} {accuracy.mean():>8.3f} +/- {accuracy.std():.3f} "
-          f"{np.median(updates):>8.0f}")
+    print(
+        f"{name:<34} {accuracy.mean():>8.3f} +/- {accuracy.std():.3f} "
+        f"{np.median(updates):>8.0f}"
+    )

@@ -1,6 +1,8 @@
 """Early stopping: best snapshot, patience, scorers, refit by epochs or updates."""
 
 import math
+import pickle
+import weakref
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg._training import EarlyStopping
 
 from .conftest import fast
 
@@ -92,17 +95,32 @@ def test_validation_split_is_stratified_and_skips_zero_weights(noisy, split_spy)
     )
 
 
-def test_snapshot_is_a_single_host_copy(noisy):
+def test_snapshot_is_a_single_host_copy(noisy, monkeypatch):
     X, y = noisy
+    original = EarlyStopping.on_epoch_end
+    checks = {"epochs": 0, "released": 0}
+    previous = []
+
+    def watch(self, net, **kwargs):
+        original(self, net, **kwargs)
+        checks["epochs"] += 1
+        state = net.module_.state_dict()
+        assert set(self.snapshot_) == set(state)
+        for name, tensor in self.snapshot_.items():
+            assert tensor.device.type == "cpu"
+            assert tensor.data_ptr() != state[name].data_ptr()  # a copy
+        # an improvement replaces the snapshot: the old copy is freed
+        if previous and previous[-1][0] != id(self.snapshot_):
+            assert all(ref() is None for ref in previous[-1][1])
+            checks["released"] += 1
+        refs = [weakref.ref(t) for t in self.snapshot_.values()]
+        previous.append((id(self.snapshot_), refs))
+
+    monkeypatch.setattr(EarlyStopping, "on_epoch_end", watch)
     est = RegularizedMLPClassifier(**ES).fit(X, y)
+    assert checks["epochs"] == est.n_iter_ and checks["released"] >= 3
     stopper = dict(est.net_.callbacks_)["early_stopping"]
-    state = est.module_.state_dict()
-    assert isinstance(stopper.snapshot_, dict)
-    assert set(stopper.snapshot_) == set(state)
-    for name, tensor in stopper.snapshot_.items():
-        assert tensor.device.type == "cpu"
-        assert tensor.data_ptr() != state[name].data_ptr()  # a copy
-        assert tensor.equal(state[name])  # ... that was loaded back
+    assert stopper.snapshot_ is None  # loaded back into the module, then released
     assert stopper.best_epoch_ == est.best_epoch_
 
 
@@ -223,3 +241,11 @@ def test_no_early_stopping_attributes_are_none(noisy):
     est = RegularizedMLPClassifier(**fast(max_iter=2)).fit(X, y)
     assert est.best_epoch_ is None and est.best_validation_score_ is None
     assert est.validation_scores_ is None and "valid_loss" not in est.history_[0]
+
+
+def test_early_stopped_model_pickles(noisy):
+    X, y = noisy
+    est = RegularizedMLPClassifier(**ES, scoring="accuracy").fit(X, y)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
+    assert restored.best_epoch_ == est.best_epoch_

@@ -86,7 +86,7 @@ class EarlyStopping(Callback):
     epoch improves when its score exceeds the best so far by more than
     ``tol``; its parameters are then copied to host memory, replacing the
     previous copy, so one snapshot lives at a time. When training ends the
-    best snapshot is loaded back into the module.
+    best snapshot is loaded back into the module and released.
 
     Parameters
     ----------
@@ -103,8 +103,9 @@ class EarlyStopping(Callback):
         Epoch (counted from 1 over the whole history) of the best score.
     best_updates_ : int
         Parameter updates the best snapshot had received.
-    snapshot_ : dict of str to Tensor
-        The module's ``state_dict`` at the best epoch, on the CPU.
+    snapshot_ : dict of str to Tensor or None
+        The module's ``state_dict`` at the best epoch so far, on the CPU,
+        while training runs (None once it has been loaded back).
     """
 
     def __init__(self, patience: int, tol: float):
@@ -137,3 +138,4 @@ class EarlyStopping(Callback):
     def on_train_end(self, net, **kwargs):
         if self.snapshot_ is not None:
             net.module_.load_state_dict(self.snapshot_)
+            self.snapshot_ = None  # the module now holds these values
