@@ -292,7 +292,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Input rows.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (class labels, label indicators or values).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows in the data loss (and in the
             activity penalty): an integer weight is equivalent to repeating the

@@ -1,5 +1,7 @@
 """Docstring fragments shared by the estimators (kept in one place so they agree)."""
 
+import textwrap
+
 SHARED_PARAMETERS = """\
     hidden_layer_sizes : int or tuple of int, default=(100,)
         Width of each hidden layer.
@@ -177,9 +179,22 @@ SHARED_ATTRIBUTES = """\
 """
 
 
+_FRAGMENTS = {"{parameters}": SHARED_PARAMETERS, "{attributes}": SHARED_ATTRIBUTES}
+
+
 def fill_doc(cls):
-    """Substitute the shared fragments into ``cls.__doc__``."""
-    cls.__doc__ = cls.__doc__.format(
-        parameters=SHARED_PARAMETERS, attributes=SHARED_ATTRIBUTES
-    )
+    """Replace each ``{parameters}`` / ``{attributes}`` line of ``cls.__doc__``
+    with the shared fragment, at that line's indentation."""
+    lines = []
+    for line in cls.__doc__.splitlines():
+        fragment = _FRAGMENTS.get(line.strip())
+        if fragment is None:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.extend(
+            indent + text if text else text
+            for text in textwrap.dedent(fragment).splitlines()
+        )
+    cls.__doc__ = "\n".join(lines)
     return cls

@@ -14,49 +14,51 @@ from ._docs import fill_doc
 class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     """Multi-layer perceptron classifier with deep-learning regularizers.
 
-        Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
-        minibatch gradient steps, where ``data_loss`` is the sample-weighted mean
-        cross-entropy of the minibatch (binary cross-entropy averaged over labels
-        for multilabel targets). Supports binary, multiclass and multilabel
-        (indicator matrix) targets.
+    Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
+    minibatch gradient steps, where ``data_loss`` is the sample-weighted mean
+    cross-entropy of the minibatch (binary cross-entropy averaged over labels
+    for multilabel targets). Supports binary, multiclass and multilabel
+    (indicator matrix) targets.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {parameters}
-        Attributes
-        ----------
-        classes_ : ndarray of shape (n_classes,)
-            Class labels (for multilabel targets, the label indices
-            ``0 .. n_labels - 1``).
 
-        n_outputs_ : int
-            Number of targets: 1 for binary and multiclass, the number of labels
-            for multilabel targets.
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (for multilabel targets, the label indices
+        ``0 .. n_labels - 1``).
+
+    n_outputs_ : int
+        Number of targets: 1 for binary and multiclass, the number of labels
+        for multilabel targets.
 
     {attributes}
-        See Also
-        --------
-        RegularizedMLPRegressor : The same network for regression.
-        sklearn.neural_network.MLPClassifier : scikit-learn's MLP (L2 penalty only).
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_breast_cancer
-        >>> from sklearn.model_selection import train_test_split
-        >>> from sklearn.pipeline import make_pipeline
-        >>> from sklearn.preprocessing import StandardScaler
-        >>> from sklreg import RegularizedMLPClassifier
-        >>> X, y = load_breast_cancer(return_X_y=True)
-        >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-        >>> clf = make_pipeline(
-        ...     StandardScaler(),
-        ...     RegularizedMLPClassifier((32,), alpha=1e-3, norm="l1", dropout=0.2,
-        ...                              max_iter=50, random_state=0),
-        ... ).fit(X_train, y_train)
-        >>> clf.predict_proba(X_test[:1]).shape
-        (1, 2)
-        >>> clf.score(X_test, y_test) > 0.9
-        True
+    See Also
+    --------
+    RegularizedMLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : Scikit-learn's MLP (L2 penalty only).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklreg import RegularizedMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     RegularizedMLPClassifier((32,), alpha=1e-3, norm="l1", dropout=0.2,
+    ...                              max_iter=50, random_state=0),
+    ... ).fit(X_train, y_train)
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 2)
+    >>> clf.score(X_test, y_test) > 0.9
+    True
     """
 
     def _encode_targets(self, y, *, reset, classes=None):
@@ -110,15 +112,19 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Input rows.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Targets (class labels, label indicators or values).
         classes : array-like of shape (n_classes,), default=None
             Every class that may appear; required on the first call for
             single-label targets, ignored afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows in the data loss.
 
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         if not hasattr(self, "net_") and classes is None and np.ndim(y) == 1:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -141,6 +147,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Input rows.
 
         Returns
         -------
@@ -162,10 +169,12 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Input rows.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted class labels, or 0/1 label indicators.
         """
         proba = self.predict_proba(X)
         if self.n_outputs_ > 1:
@@ -186,39 +195,41 @@ def _softmax(logits: torch.Tensor) -> torch.Tensor:
 class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     """Multi-layer perceptron regressor with deep-learning regularizers.
 
-        Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
-        minibatch gradient steps, where ``data_loss`` is the sample-weighted mean
-        over rows of the squared error averaged over outputs (no 1/2 factor).
-        Supports single- and multi-output targets.
+    Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
+    minibatch gradient steps, where ``data_loss`` is the sample-weighted mean
+    over rows of the squared error averaged over outputs (no 1/2 factor).
+    Supports single- and multi-output targets.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {parameters}
-        Attributes
-        ----------
-        n_outputs_ : int
-            Number of targets.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
 
     {attributes}
-        See Also
-        --------
-        RegularizedMLPClassifier : The same network for classification.
-        sklearn.neural_network.MLPRegressor : scikit-learn's MLP (L2 penalty only).
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_diabetes
-        >>> from sklearn.pipeline import make_pipeline
-        >>> from sklearn.preprocessing import StandardScaler
-        >>> from sklreg import RegularizedMLPRegressor
-        >>> X, y = load_diabetes(return_X_y=True)
-        >>> reg = make_pipeline(
-        ...     StandardScaler(),
-        ...     RegularizedMLPRegressor((32,), learning_rate_init=1e-2, alpha=1e-3,
-        ...                             max_iter=100, random_state=0),
-        ... ).fit(X, y / y.std())
-        >>> reg.predict(X[:3]).shape
-        (3,)
+    See Also
+    --------
+    RegularizedMLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : Scikit-learn's MLP (L2 penalty only).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklreg import RegularizedMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(
+    ...     StandardScaler(),
+    ...     RegularizedMLPRegressor((32,), learning_rate_init=1e-2, alpha=1e-3,
+    ...                             max_iter=100, random_state=0),
+    ... ).fit(X, y / y.std())
+    >>> reg.predict(X[:3]).shape
+    (3,)
     """
 
     def _encode_targets(self, y, *, reset, classes=None):
@@ -240,12 +251,16 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Input rows.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (class labels, label indicators or values).
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows in the data loss.
 
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
@@ -255,10 +270,12 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Input rows.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, in the training dtype.
         """
         check_is_fitted(self)
         y = self._forward(X)

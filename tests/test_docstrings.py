@@ -1,0 +1,22 @@
+"""The public docstrings parse as numpydoc (when numpydoc is installed)."""
+
+import pytest
+
+numpydoc_validate = pytest.importorskip("numpydoc.validate")
+
+# errors we do not enforce: summary/extended-summary style, See Also on methods,
+# examples on every method
+IGNORED = {"SA01", "EX01", "ES01", "GL08", "SA04", "RT02", "PR02", "GL02"}
+PUBLIC = [
+    f"sklreg.{cls}{method}"
+    for cls in ("RegularizedMLPClassifier", "RegularizedMLPRegressor")
+    for method in ("", ".fit", ".partial_fit", ".predict")
+] + ["sklreg.RegularizedMLPClassifier.predict_proba"]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_numpydoc(name):
+    errors = [
+        e for e in numpydoc_validate.validate(name)["errors"] if e[0] not in IGNORED
+    ]
+    assert errors == []
