@@ -189,7 +189,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         if isinstance(self.dropout, Real):
             rates = (float(self.dropout),) * len(hidden)
         else:
-            rates = tuple(np.asarray(self.dropout, dtype=float).reshape(-1).tolist())
+            try:
+                rates = tuple(np.asarray(self.dropout, dtype=float).ravel().tolist())
+            except (TypeError, ValueError):
+                rates = ()
             if len(rates) != len(hidden) or not all(0 <= r < 1 for r in rates):
                 raise ValueError(
                     "The 'dropout' parameter must be a float in [0, 1) or one such "

@@ -32,6 +32,7 @@ INVALID = [
     ("dropout", 1.0),
     ("dropout", [0.1, 0.2]),  # two rates for one hidden layer
     ("dropout", [-0.1]),
+    ("dropout", ["high"]),
     ("input_dropout", -0.5),
     ("solver", "lbfgs"),
     ("learning_rate_init", 0.0),
