@@ -384,6 +384,14 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             valid_scorer=self._validation_scorer(X, y, weight, valid),
         )
         stopper = dict(net.callbacks_)["early_stopping"]
+        if stopper.best_epoch_ is None:
+            n_epochs = len(net.history) - stopper.first_epoch_ + 1
+            raise ValueError(
+                f"early_stopping saw no finite validation score in {n_epochs} "
+                f"epochs (scoring={self.scoring!r} on {len(valid)} validation rows): "
+                "the loss diverged or the score is undefined on so few rows. Lower "
+                "learning_rate_init, or raise validation_fraction."
+            )
         self._set_fitted_attributes(net)
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_

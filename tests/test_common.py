@@ -1,4 +1,10 @@
-"""scikit-learn's estimator checks, with no expected failures."""
+"""scikit-learn's estimator checks.
+
+The default configuration passes every check with no expected failure. The
+regularizers are checked too: every penalty and constraint together passes
+everything; dropout passes everything but sample-weight equivalence, which it
+cannot meet exactly (see ``DROPOUT_REASON``).
+"""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -6,12 +12,29 @@ from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 
 from .conftest import FAST
 
+REGULARIZED = dict(
+    alpha=1e-3, norm="elasticnet", activity_alpha=1e-4, max_norm=2.0, solver="adamw"
+)
+DROPOUT = dict(dropout=0.2, input_dropout=0.1)
+DROPOUT_REASON = (
+    "dropout draws an independent mask for every row, so a row repeated k "
+    "times gets k masks while a row of weight k gets one: the two fits agree "
+    "in expectation, not exactly"
+)
+
 ESTIMATORS = [
-    RegularizedMLPClassifier(**FAST, random_state=0),
-    RegularizedMLPRegressor(**FAST, random_state=0),
+    Estimator(**FAST, **extra, random_state=0)
+    for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor)
+    for extra in ({}, REGULARIZED, DROPOUT)
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def expected_failed_checks(estimator):
+    if estimator.dropout or estimator.input_dropout:
+        return {"check_sample_weight_equivalence_on_dense_data": DROPOUT_REASON}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -198,6 +198,15 @@ def test_too_few_rows_to_split_is_a_clear_error():
         RegularizedMLPClassifier(**ES).fit(X, [0, 1, 0, 1])
 
 
+def test_undefined_validation_score_is_a_clear_error():
+    # r2 is undefined (NaN) on a single validation row: no epoch can be best
+    X, y = make_regression(n_samples=20, n_features=3, random_state=0)
+    params = dict(ES, scoring="r2", validation_fraction=0.05, patience=3)
+    with pytest.warns(UserWarning, match="R\\^2 score is not well-defined"):
+        with pytest.raises(ValueError, match="no finite validation score in 3 epochs"):
+            RegularizedMLPRegressor(**params).fit(X, y)
+
+
 def test_partial_fit_refuses_early_stopping(noisy):
     X, y = noisy
     with pytest.raises(ValueError, match="early_stopping"):

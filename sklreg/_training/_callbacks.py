@@ -99,8 +99,9 @@ class EarlyStopping(Callback):
     ----------
     best_score_ : float
         Best validation score.
-    best_epoch_ : int
-        Epoch (counted from 1 over the whole history) of the best score.
+    best_epoch_ : int or None
+        Epoch (counted from 1 over the whole history) of the best score; None
+        while no epoch had a finite score.
     best_updates_ : int
         Parameter updates the best snapshot had received.
     snapshot_ : dict of str to Tensor or None
@@ -119,10 +120,14 @@ class EarlyStopping(Callback):
         self.snapshot_ = None
         return self
 
+    def on_train_begin(self, net, **kwargs):
+        self.first_epoch_ = len(net.history) + 1
+
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)
         score = net.history[-1, "valid_score"]
-        improved = score > self.best_score_ + self.tol
+        # a non-finite score (diverged loss, undefined metric) never improves
+        improved = math.isfinite(score) and score > self.best_score_ + self.tol
         net.history.record("valid_score_best", improved)
         if improved:
             self.best_score_ = score
@@ -132,7 +137,10 @@ class EarlyStopping(Callback):
                 name: tensor.detach().to("cpu", copy=True)
                 for name, tensor in net.module_.state_dict().items()
             }
-        if epoch - self.best_epoch_ >= self.patience:
+        last_gain = (
+            self.first_epoch_ - 1 if self.best_epoch_ is None else self.best_epoch_
+        )
+        if epoch - last_gain >= self.patience:
             net.stop_training_ = True
 
     def on_train_end(self, net, **kwargs):
