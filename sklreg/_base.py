@@ -357,32 +357,28 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             module = new_module()
         epochs = 1 if incremental else self.max_iter
 
-        if not self.early_stopping:
-            net = self._build_net(module, loss_name, device, len(X))
-            if continuing:
-                self._continue(net, previous, keep_optimizer=incremental)
-            self.net_ = net
-            net.partial_fit(data.rows(), epochs=epochs)
-            self._set_fitted_attributes(net)
-            return self
-
-        # early stopping: train on one part, score the other after each epoch
-        split_seed = derive_seeds(
-            self._seeds[2], len(previous.history) if continuing else 0
-        )[0]
-        train, valid = self._validation_split(y_encoded, weight, split_seed)
+        train, fit_kwargs = None, {}
+        if self.early_stopping:  # train on one part, score the other each epoch
+            split_seed = derive_seeds(
+                self._seeds[2], len(previous.history) if continuing else 0
+            )[0]
+            train, valid = self._validation_split(y_encoded, weight, split_seed)
+            fit_kwargs = dict(
+                valid_data=data.rows(valid),
+                valid_scorer=self._validation_scorer(X, y, weight, valid),
+            )
+        n_train = len(X) if train is None else len(train)
         net = self._build_net(
-            module, loss_name, device, len(train), early_stopping=True
+            module, loss_name, device, n_train, early_stopping=self.early_stopping
         )
         if continuing:
-            self._continue(net, previous, keep_optimizer=False)
-        self.net_ = net  # a scorer predicts through the net being trained
-        net.partial_fit(
-            data.rows(train),
-            epochs=epochs,
-            valid_data=data.rows(valid),
-            valid_scorer=self._validation_scorer(X, y, weight, valid),
-        )
+            self._continue(net, previous, keep_optimizer=incremental)
+        self.net_ = net  # a validation scorer predicts through the net in training
+        net.partial_fit(data.rows(train), epochs=epochs, **fit_kwargs)
+        self._set_fitted_attributes(net)
+        if not self.early_stopping:
+            return self
+
         stopper = dict(net.callbacks_)["early_stopping"]
         if stopper.best_epoch_ is None:
             n_epochs = len(net.history) - stopper.first_epoch_ + 1
@@ -392,7 +388,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "the loss diverged or the score is undefined on so few rows. Lower "
                 "learning_rate_init, or raise validation_fraction."
             )
-        self._set_fitted_attributes(net)
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_
         self.validation_scores_ = [row["valid_score"] for row in self.history_]

@@ -89,32 +89,33 @@ class TensorBatchIterator:
         batches = max(1, GATHER_BYTES // max(1, row_bytes * self.batch_size))
         return batches * self.batch_size
 
-    def __iter__(self):
-        data, n, size = self.data, len(self.data), self.batch_size
+    def _blocks(self):
+        """``(X, y, sample_weight)`` blocks of whole minibatches, in epoch order.
+
+        Unshuffled: the data itself. Shuffled: one gather of permuted rows per
+        block, so there are few calls per batch and at most ``GATHER_BYTES``
+        of copied data at a time.
+        """
+        data = self.data
         X, y, w = data.X, data.y, data.sample_weight
         if not self.shuffle:
-            for start in range(0, n, size):
+            yield X, y, w
+            return
+        perm = torch.randperm(len(data), generator=self.generator).to(X.device)
+        step = self._rows_per_gather()
+        for first in range(0, len(data), step):
+            idx = perm[first : first + step]
+            yield X[idx], y[idx], (None if w is None else w[idx])
+
+    def __iter__(self):
+        size = self.batch_size
+        for X, y, w in self._blocks():
+            for start in range(0, len(X), size):
                 stop = start + size
                 yield (
                     X[start:stop],
                     y[start:stop],
                     (None if w is None else w[start:stop]),
-                )
-            return
-        perm = torch.randperm(n, generator=self.generator).to(X.device)
-        step = self._rows_per_gather()
-        for first in range(0, n, step):
-            # one gather for many batches, then free views: few calls per batch
-            # and at most GATHER_BYTES of copied data at a time
-            idx = perm[first : first + step]
-            Xc, yc = X[idx], y[idx]
-            wc = None if w is None else w[idx]
-            for start in range(0, len(idx), size):
-                stop = start + size
-                yield (
-                    Xc[start:stop],
-                    yc[start:stop],
-                    None if wc is None else wc[start:stop],
                 )
 
 

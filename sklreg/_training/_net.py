@@ -269,7 +269,6 @@ class PenalizedNet(NeuralNet):
             return
         self._set_training(training)
         names = totals = None
-        n_rows = 0
         n_batches = 0
         for batch in iterator:
             if training and n_batches == self.updates_left_:
@@ -292,7 +291,6 @@ class PenalizedNet(NeuralNet):
                 totals.add_(values, alpha=len(batch[0]))
             else:
                 totals.add_(values * weight.sum())
-            n_rows += len(batch[0])
             n_batches += 1
             self.notify("on_batch_end", batch=batch, training=training, **terms)
         *sums, total_weight = totals.tolist()
