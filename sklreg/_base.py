@@ -1,26 +1,33 @@
 """Shared scikit-learn layer: hyperparameters, the fit template, prediction, tags.
 
 The estimators validate and encode their inputs here, then hand tensors to the
-training engine (:mod:`sklreg._training`). Subclasses only say how targets are
-encoded, which data loss applies and how outputs become predictions.
+training engine (:mod:`sklreg._training`). Subclasses say how targets are
+encoded and which data loss applies (:mod:`sklreg._classifier`,
+:mod:`sklreg._regressor`) and which network is trained (:mod:`sklreg._mlp`).
 """
 
-import math
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer_names
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
 
+from ._early_stopping import refit_epochs, validation_scorer, validation_split
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
@@ -29,12 +36,16 @@ from ._training import (
     MaxNormConstraint,
     PenalizedNet,
     TensorData,
+    as_rows,
     forward_outputs,
     to_tensor,
 )
-from .nn import ACTIVATIONS, MLP, DataLoss
+from .nn import ACTIVATIONS, DataLoss
 from .penalties import NORMS, ActivityPenalty, WeightNormPenalty
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
+
+#: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
+_MC_SEED_KEY = 1
 
 
 class _FitData:
@@ -48,7 +59,8 @@ class _FitData:
         """Rows ``index`` (all when None) as tensors on the training device.
 
         Class indices become int64 tensors; everything else takes the
-        training dtype.
+        training dtype. Sparse features stay sparse on the host (they are
+        densified a block of rows at a time).
         """
         X, y, w = self.X, self.y, self.weight
         if index is not None:
@@ -56,14 +68,20 @@ class _FitData:
             w = None if w is None else w[index]
         y_dtype = torch.int64 if y.dtype.kind in "iu" else self.dtype
         return TensorData(
-            to_tensor(X, self.dtype, self.device),
+            as_rows(X, self.dtype, self.device),
             to_tensor(y, y_dtype, self.device),
             None if w is None else to_tensor(w, self.dtype, self.device),
         )
 
 
-class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
-    """Base class of the regularized MLP estimators; not for direct use."""
+class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
+    """Base class of sklreg's estimators; not for direct use.
+
+    Subclasses define :meth:`_encode_targets` (the targets and data loss) and
+    :meth:`_build_module` (the network); this class validates the
+    hyperparameters and the data, runs the fit template on the training
+    engine and predicts.
+    """
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -79,6 +97,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "activity_norm": [StrOptions({"l1", "l2"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "mc_samples": [Interval(Integral, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -101,79 +120,37 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        alpha=1e-4,
-        norm="l2",
-        l1_ratio=0.5,
-        max_norm=None,
-        activity_alpha=0.0,
-        activity_norm="l1",
-        dropout=0.0,
-        input_dropout=0.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=10,
-        tol=1e-4,
-        scoring=None,
-        refit=None,
-        solver="adam",
-        learning_rate_init=1e-3,
-        momentum=0.9,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        warm_start=False,
-        dtype=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.alpha = alpha
-        self.norm = norm
-        self.l1_ratio = l1_ratio
-        self.max_norm = max_norm
-        self.activity_alpha = activity_alpha
-        self.activity_norm = activity_norm
-        self.dropout = dropout
-        self.input_dropout = input_dropout
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.scoring = scoring
-        self.refit = refit
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.warm_start = warm_start
-        self.dtype = dtype
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    #: Resolved hyperparameters that fix the shapes of the network:
+    #: ``warm_start`` and ``partial_fit`` refuse to continue when one changed.
+    _architecture_keys: tuple = ("hidden_layer_sizes", "activation")
 
     # -- what subclasses define -----------------------------------------------
     @abstractmethod
-    def _encode_targets(self, y, *, reset, classes=None):
+    def _encode_targets(self, y, *, reset, classes=None, incremental=False):
         """Validate ``y``, set the target attributes when ``reset``, and return
         ``(y_encoded, n_output_units, data_loss_name)``.
+
+        When continuing a fit (not ``reset``), ``y`` must agree with the first
+        fit: ``incremental`` tells ``partial_fit`` (which may see a subset of
+        the classes) from ``warm_start``.
 
         ``y_encoded`` holds class indices (an integer array) or float targets,
         which train in the network's dtype.
         """
 
+    @abstractmethod
+    def _build_module(self, n_features, n_outputs, config, dtype, generator):
+        """The torch module to train, with its initial weights drawn from
+        ``generator``; ``config`` is what :meth:`_check_params` resolved."""
+
     # -- hyperparameters --------------------------------------------------------
-    def _check_params(self):
-        """Rules that tie hyperparameters together; returns the resolved values
-        ``(hidden_layer_sizes, dropout_rates, device)``."""
+    def _check_params(self) -> SimpleNamespace:
+        """Rules that tie hyperparameters together, checked before training.
+
+        Returns the resolved values: ``hidden_layer_sizes`` (a tuple),
+        ``dropout`` (one rate per hidden layer), ``activation`` and
+        ``device``. Subclasses extend it with their own rules and values.
+        """
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
         if not sizes or not all(
@@ -204,7 +181,12 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
                 f"refit={self.refit!r} retrains after early stopping; it needs "
                 "early_stopping=True."
             )
-        return hidden, rates, resolve_device(self.device)
+        return SimpleNamespace(
+            hidden_layer_sizes=hidden,
+            dropout=rates,
+            activation=self.activation,
+            device=resolve_device(self.device),
+        )
 
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
@@ -238,18 +220,10 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return 2.0 * self.alpha * share
 
     # -- building blocks --------------------------------------------------------
-    def _build_module(self, n_features, n_outputs, hidden, rates, dtype, generator):
-        """The torch module to train (subclasses may build other architectures)."""
-        return MLP(
-            n_features,
-            hidden,
-            n_outputs,
-            activation=self.activation,
-            dropout=rates,
-            input_dropout=self.input_dropout,
-            dtype=dtype,
-            generator=generator,
-        )
+    def _new_module(self, n_features, n_outputs, config, dtype):
+        """A freshly initialized module, its weights seeded by ``random_state``."""
+        generator = torch.Generator().manual_seed(self._seeds[0])
+        return self._build_module(n_features, n_outputs, config, dtype, generator)
 
     def _build_net(
         self,
@@ -294,7 +268,7 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input rows.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets (class labels, label indicators or values).
@@ -310,17 +284,13 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
-        """The fit template: validate, encode, build or reuse the network, train."""
-        hidden, rates, device = self._check_params()
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: it runs one "
-                "epoch on the data it is given. Use fit, or early_stopping=False."
-            )
-        previous = getattr(self, "net_", None)
-        continuing = previous is not None and (incremental or self.warm_start)
-        if continuing:
+    def _validate_training_data(self, X, y, previous):
+        """Validate ``(X, y)``; returns them with the training dtype.
+
+        Continuing a fit (``previous`` is its net) keeps the network's dtype
+        and checks the number of features against the first fit.
+        """
+        if previous is not None:
             dtype = next(previous.module_.parameters()).dtype
             X_dtype = np.float32 if dtype == torch.float32 else np.float64
         else:
@@ -329,85 +299,151 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             self,
             X,
             y,
-            reset=not continuing,
+            reset=previous is None,
             dtype=X_dtype,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=not hasattr(self, "predict_proba"),
         )
-        if not continuing:
+        if previous is None:
             dtype = resolve_dtype(self.dtype, X.dtype)
+        return X, y, dtype
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        """The fit template: validate, encode, build or reuse the network, train."""
+        config = self._check_params()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it runs one "
+                "epoch on the data it is given. Use fit, or early_stopping=False."
+            )
+        previous = getattr(self, "net_", None)
+        continuing = previous is not None and (incremental or self.warm_start)
+        X, y, dtype = self._validate_training_data(
+            X, y, previous if continuing else None
+        )
         y_encoded, n_units, loss_name = self._encode_targets(
-            y, reset=not continuing, classes=classes
+            y, reset=not continuing, classes=classes, incremental=incremental
         )
         weight = self._check_sample_weight(sample_weight, X)
-        data = _FitData(X, y_encoded, weight, dtype, device)
-
-        def new_module():
-            generator = torch.Generator().manual_seed(self._seeds[0])
-            return self._build_module(
-                X.shape[1], n_units, hidden, rates, dtype, generator
-            )
+        data = _FitData(X, y_encoded, weight, dtype, config.device)
 
         if continuing:
+            self._check_architecture(config)
             module = previous.module_
-            self._check_architecture(module, hidden)
-            module.dropout, module.input_dropout = rates, float(self.input_dropout)
+            module.set_dropout(config.dropout, self.input_dropout)
         else:
             self._seeds = derive_seeds(draw_seed(self.random_state), n=3)
-            module = new_module()
-        epochs = 1 if incremental else self.max_iter
+            module = self._new_module(X.shape[1], n_units, config, dtype)
+        self._architecture = {
+            key: getattr(config, key) for key in self._architecture_keys
+        }
 
         train, fit_kwargs = None, {}
         if self.early_stopping:  # train on one part, score the other each epoch
             split_seed = derive_seeds(
                 self._seeds[2], len(previous.history) if continuing else 0
             )[0]
-            train, valid = self._validation_split(y_encoded, weight, split_seed)
+            train, valid = validation_split(
+                y_encoded,
+                weight,
+                self._stratify_labels(y_encoded),
+                self.validation_fraction,
+                split_seed,
+            )
             fit_kwargs = dict(
                 valid_data=data.rows(valid),
-                valid_scorer=self._validation_scorer(X, y, weight, valid),
+                valid_scorer=validation_scorer(self, self.scoring, X, y, weight, valid),
             )
-        n_train = len(X) if train is None else len(train)
+        n_train = X.shape[0] if train is None else len(train)
         net = self._build_net(
-            module, loss_name, device, n_train, early_stopping=self.early_stopping
+            module,
+            loss_name,
+            config.device,
+            n_train,
+            early_stopping=self.early_stopping,
         )
         if continuing:
             self._continue(net, previous, keep_optimizer=incremental)
         self.net_ = net  # a validation scorer predicts through the net in training
-        net.partial_fit(data.rows(train), epochs=epochs, **fit_kwargs)
+        net.partial_fit(
+            data.rows(train), epochs=1 if incremental else self.max_iter, **fit_kwargs
+        )
+        stopper = dict(net.callbacks_).get("early_stopping")
+        self._check_outcome(net, stopper)
         self._set_fitted_attributes(net)
-        if not self.early_stopping:
+        if stopper is None or stopper.best_epoch_ is None:
             return self
-
-        stopper = dict(net.callbacks_)["early_stopping"]
-        if stopper.best_epoch_ is None:
-            n_epochs = len(net.history) - stopper.first_epoch_ + 1
-            raise ValueError(
-                f"early_stopping saw no finite validation score in {n_epochs} "
-                f"epochs (scoring={self.scoring!r} on {len(valid)} validation rows): "
-                "the loss diverged or the score is undefined on so few rows. Lower "
-                "learning_rate_init, or raise validation_fraction."
-            )
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_
         self.validation_scores_ = [row["valid_score"] for row in self.history_]
-        if self.refit is not None:
-            self._refit(new_module(), loss_name, device, data, stopper)
+        if self.refit is not None and not net.interrupted_:
+            module = self._new_module(X.shape[1], n_units, config, dtype)
+            self._refit(module, loss_name, config.device, data, stopper)
         return self
 
     def _refit(self, module, loss_name, device, data, stopper):
         """Train ``module`` on all rows for the best epochs or updates."""
-        n_samples = len(data.X)
-        updates = stopper.best_updates_ if self.refit == "updates" else None
+        n_samples = data.X.shape[0]
+        epochs, updates = refit_epochs(
+            self.refit, stopper, n_samples, self._batch_size(n_samples)
+        )
         net = self._build_net(module, loss_name, device, n_samples, max_updates=updates)
-        if updates is None:
-            epochs = stopper.best_epoch_
-        else:
-            epochs = math.ceil(updates / math.ceil(n_samples / net.batch_size))
         self.net_ = net
         net.partial_fit(data.rows(), epochs=epochs)
+        self._check_outcome(net, None, phase="the refit on all rows")
         self.n_iter_ = self.refit_n_iter_ = len(net.history)
         self.t_ = self.refit_t_ = net.n_updates_
+
+    def _check_outcome(self, net, stopper, phase="training"):
+        """Divergence is an error, or a warning when early stopping restored a
+        finite snapshot; an interrupt is a warning. Runs once per training call,
+        after training, so it costs nothing per minibatch."""
+        if net.diverged_:
+            epoch = len(net.history)
+            loss = net.history[-1, "train_loss"]
+            advice = (
+                f"Lower learning_rate_init (now {self.learning_rate_init}), "
+                "standardize the features (e.g. with StandardScaler), or scale "
+                "the targets."
+            )
+            if stopper is not None and stopper.best_epoch_ is not None:
+                warnings.warn(
+                    f"The training loss became {loss} at epoch {epoch}: training "
+                    f"diverged. The parameters of the best epoch "
+                    f"({stopper.best_epoch_}) were restored. {advice}",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+                return
+            del self.net_  # not fitted: its parameters are not finite
+            raise ValueError(
+                f"Training diverged: the training loss of {phase} became {loss} at "
+                f"epoch {epoch}, and the network's predictions would not be "
+                f"finite. {advice}"
+            )
+        if stopper is not None and stopper.best_epoch_ is None and not net.interrupted_:
+            n_epochs = len(net.history) - stopper.first_epoch_ + 1
+            del self.net_
+            raise ValueError(
+                f"early_stopping saw no finite validation score in {n_epochs} "
+                f"epochs (scoring={self.scoring!r}): the loss diverged or the "
+                "score is undefined on so few rows. Lower learning_rate_init, or "
+                "raise validation_fraction."
+            )
+        if net.interrupted_:
+            kept = (
+                f"the parameters of the best epoch ({stopper.best_epoch_})"
+                if stopper is not None and stopper.best_epoch_ is not None
+                else "the parameters of the last finished epoch"
+            )
+            warnings.warn(
+                f"{phase.capitalize()} was interrupted after {len(net.history)} "
+                f"finished epochs; the estimator keeps {kept}, and the last "
+                "record of history_ is marked 'interrupted'.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     @staticmethod
     def _continue(net, previous, keep_optimizer):
@@ -419,45 +455,6 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _stratify_labels(self, y_encoded):
         """Labels to stratify the validation split by (None: no stratification)."""
         return None
-
-    def _validation_split(self, y_encoded, weight, seed):
-        """Indices ``(train, valid)`` of the early-stopping split.
-
-        ``validation_fraction`` of the rows with non-zero weight, stratified by
-        :meth:`_stratify_labels`, form the validation part; every other row
-        (zero-weight rows included) trains.
-        """
-        n_samples = len(y_encoded)
-        candidates = np.arange(n_samples) if weight is None else np.flatnonzero(weight)
-        stratify = self._stratify_labels(y_encoded)
-        try:
-            _, valid = train_test_split(
-                candidates,
-                test_size=self.validation_fraction,
-                stratify=None if stratify is None else stratify[candidates],
-                random_state=seed,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping cannot split {len(candidates)} rows"
-                f"{' with non-zero weight' if weight is not None else ''} into "
-                f"training and validation parts with validation_fraction="
-                f"{self.validation_fraction}: {exc}"
-            ) from exc
-        valid = np.sort(valid)
-        train = np.setdiff1d(np.arange(n_samples), valid)
-        return train, valid
-
-    def _validation_scorer(self, X, y, weight, valid):
-        """``scorer()`` of the validation rows for ``scoring``, or None (loss)."""
-        if self.scoring is None:
-            return None
-        scorer = check_scoring(self, scoring=self.scoring)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        X_valid, y_valid = X[valid], y[valid]
-        kwargs = {} if weight is None else {"sample_weight": weight[valid]}
-        return lambda: scorer(self, X_valid, y_valid, **kwargs)
 
     def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
@@ -472,14 +469,20 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return weight
 
-    @staticmethod
-    def _check_architecture(module, hidden):
-        trained = tuple(layer.out_features for layer in module.hidden)
-        if trained != hidden:
+    def _check_architecture(self, config):
+        """Refuse to continue training a network whose shape would change."""
+        changed = [
+            key
+            for key in self._architecture_keys
+            if getattr(config, key) != self._architecture[key]
+        ]
+        if changed:
+            now = ", ".join(f"{key}={getattr(config, key)!r}" for key in changed)
+            before = ", ".join(f"{key}={self._architecture[key]!r}" for key in changed)
             raise ValueError(
-                f"hidden_layer_sizes={hidden} differs from the architecture of the "
-                f"fitted network {trained}; warm_start and partial_fit continue "
-                "training the same network (set warm_start=False to start afresh)."
+                f"{now} differs from the fitted network ({before}); warm_start and "
+                "partial_fit continue training the same network (set "
+                "warm_start=False to start afresh)."
             )
 
     def _set_fitted_attributes(self, net):
@@ -497,6 +500,9 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_ = None
         self.refit_n_iter_ = self.refit_t_ = None
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "net_")
+
     @property
     def module_(self) -> torch.nn.Module:
         """The trained ``torch.nn.Module``."""
@@ -504,17 +510,39 @@ class BaseRegularizedMLP(BaseEstimator, metaclass=ABCMeta):
         return self.net_.module_
 
     # -- prediction ---------------------------------------------------------------
-    def _forward(self, X, link=None) -> np.ndarray:
-        """Outputs of the trained network on ``X`` (after ``link``)."""
+    def _forward(self, X, link=None, *, return_std=False):
+        """Outputs of the trained network on ``X`` (after ``link``), averaged
+        over ``mc_samples`` thinned networks when it is set."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        validate_parameter_constraints(
+            {"mc_samples": self._parameter_constraints["mc_samples"]},
+            {"mc_samples": self.mc_samples},
+            caller_name=type(self).__name__,
+        )
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=[np.float64, np.float32],
+            accept_sparse=["csr", "csc"],
+        )
         param = next(self.net_.module_.parameters())
+        generator = None
+        if self.mc_samples:
+            seed = derive_seeds(self._seeds[0], _MC_SEED_KEY)[0]
+            generator = torch.Generator().manual_seed(seed)
         return forward_outputs(
-            self.net_.module_, to_tensor(X, param.dtype, param.device), link
+            self.net_.module_,
+            as_rows(X, param.dtype, param.device),
+            link,
+            mc_samples=self.mc_samples,
+            generator=generator,
+            return_std=return_std,
         )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags

@@ -41,11 +41,22 @@ SHARED_PARAMETERS = """\
 
     dropout : float or sequence of float, default=0.0
         Dropout rate of the hidden units, one value for all hidden layers or
-        one per layer, each in ``[0, 1)``. Inverted dropout: prediction uses
-        the full network with no rescaling.
+        one per layer, each in ``[0, 1)``. Inverted dropout: with
+        ``mc_samples=0`` prediction uses the full network with no rescaling.
 
     input_dropout : float, default=0.0
         Dropout rate of the input features, in ``[0, 1)``.
+
+    mc_samples : int, default=0
+        Monte-Carlo dropout at prediction time. ``0`` predicts with the
+        deterministic network. ``k >= 1`` averages the outputs of ``k``
+        thinned networks (probabilities, not logits, for classifiers); each
+        has one dropout mask per unit, shared by every row, in every dropout
+        layer (the input's included), drawn from a generator seeded by
+        ``random_state``: predictions are reproducible, and a row's
+        prediction does not depend on the other rows. A prediction-time
+        setting: ``set_params(mc_samples=k)`` on a fitted estimator takes
+        effect at the next prediction, without refitting.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, score them after every
@@ -120,7 +131,10 @@ SHARED_PARAMETERS = """\
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the order of the rows and the dropout
-        masks. An int gives bit-identical results across fits on the CPU.
+        masks (of training and of Monte-Carlo prediction). An int gives
+        bit-identical results across fits on the CPU. These draws do not
+        depend on ``dtype``: the same numbers as float32, float64, integers
+        or a DataFrame give the same model up to float32 round-off.
 
     verbose : int, default=0
         ``1`` prints one line per epoch; ``2`` also shows a progress bar over

@@ -1,17 +1,92 @@
-"""RegularizedMLPClassifier and RegularizedMLPRegressor: the scikit-learn layer."""
+"""RegularizedMLPClassifier and RegularizedMLPRegressor: the scikit-learn layer
+of the fully connected networks."""
 
-import numpy as np
-import torch
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
-
-from ._base import BaseRegularizedMLP
+from ._base import BaseRegularizedNet
+from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
+from ._regressor import NetRegressorMixin
+from .nn import MLP
+
+
+class BaseRegularizedMLP(BaseRegularizedNet):
+    """Hyperparameters and network of the MLP estimators; not for direct use."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        alpha=1e-4,
+        norm="l2",
+        l1_ratio=0.5,
+        max_norm=None,
+        activity_alpha=0.0,
+        activity_norm="l1",
+        dropout=0.0,
+        input_dropout=0.0,
+        mc_samples=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        scoring=None,
+        refit=None,
+        solver="adam",
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        warm_start=False,
+        dtype=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.norm = norm
+        self.l1_ratio = l1_ratio
+        self.max_norm = max_norm
+        self.activity_alpha = activity_alpha
+        self.activity_norm = activity_norm
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.mc_samples = mc_samples
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.scoring = scoring
+        self.refit = refit
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.dtype = dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_module(self, n_features, n_outputs, config, dtype, generator):
+        return MLP(
+            n_features,
+            config.hidden_layer_sizes,
+            n_outputs,
+            activation=config.activation,
+            dropout=config.dropout,
+            input_dropout=self.input_dropout,
+            dtype=dtype,
+            generator=generator,
+        )
 
 
 @fill_doc
-class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
+class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     """Multi-layer perceptron classifier with deep-learning regularizers.
 
     Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
@@ -61,138 +136,9 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseRegularizedMLP):
     True
     """
 
-    def _encode_targets(self, y, *, reset, classes=None):
-        check_classification_targets(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        target_type = type_of_target(y, input_name="y")
-        if target_type == "multilabel-indicator":
-            if reset:
-                self.classes_ = np.arange(y.shape[1])
-                self.n_outputs_ = y.shape[1]
-            elif y.shape[1] != self.n_outputs_:
-                raise ValueError(
-                    f"y has {y.shape[1]} labels but the network was fitted with "
-                    f"{self.n_outputs_}."
-                )
-            return y.astype(np.float64), y.shape[1], "binary_cross_entropy"
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                f"{type(self).__name__} supports binary, multiclass and multilabel "
-                f"targets; got a {target_type!r} target."
-            )
-        if reset:
-            labels = np.unique(y if classes is None else classes)
-            if len(labels) < 2:
-                raise ValueError(
-                    "This solver needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {labels[0]!r}."
-                )
-            self.classes_ = labels
-            self.n_outputs_ = 1
-        elif getattr(self, "n_outputs_", 1) != 1:
-            raise ValueError("y is single-label but the network was fitted multilabel.")
-        unseen = np.setdiff1d(y, self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains labels {unseen.tolist()} not in classes_ "
-                f"{self.classes_.tolist()}: warm_start and partial_fit need the "
-                "classes of the first fit (pass every class to the first "
-                "partial_fit with `classes`)."
-            )
-        codes = np.searchsorted(self.classes_, y)
-        if len(self.classes_) == 2:
-            return codes.astype(np.float64).reshape(-1, 1), 1, "binary_cross_entropy"
-        return codes.astype(np.int64), len(self.classes_), "cross_entropy"
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch over ``(X, y)``, continuing from the current network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Targets (class labels, label indicators or values).
-        classes : array-like of shape (n_classes,), default=None
-            Every class that may appear; required on the first call for
-            single-label targets, ignored afterwards.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows in the data loss.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
-        """
-        if not hasattr(self, "net_") and classes is None and np.ndim(y) == 1:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
-    def _stratify_labels(self, y_encoded):
-        # single-label targets: stratify by class; multilabel: no stratification
-        return (
-            y_encoded.reshape(len(y_encoded), -1)[:, 0]
-            if self.n_outputs_ == 1
-            else None
-        )
-
-    def _is_binary(self) -> bool:
-        return self.n_outputs_ == 1 and len(self.classes_) == 2
-
-    def predict_proba(self, X):
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
-            Class probabilities (rows sum to one); for multilabel targets, the
-            probability of each label.
-        """
-        check_is_fitted(self)
-        if self.n_outputs_ > 1:
-            return self._forward(X, torch.sigmoid)
-        if self._is_binary():
-            p = self._forward(X, torch.sigmoid)
-            return np.hstack([1 - p, p])
-        return self._forward(X, _softmax)
-
-    def predict(self, X):
-        """Predict class labels (label indicators for multilabel targets).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Predicted class labels, or 0/1 label indicators.
-        """
-        proba = self.predict_proba(X)
-        if self.n_outputs_ > 1:
-            return (proba > 0.5).astype(np.int64)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
-
-
-def _softmax(logits: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(logits, dim=1)
-
 
 @fill_doc
-class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
+class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
     """Multi-layer perceptron regressor with deep-learning regularizers.
 
     Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
@@ -231,52 +177,3 @@ class RegularizedMLPRegressor(RegressorMixin, BaseRegularizedMLP):
     >>> reg.predict(X[:3]).shape
     (3,)
     """
-
-    def _encode_targets(self, y, *, reset, classes=None):
-        y = np.asarray(y, dtype=np.float64)
-        y = y.reshape(len(y), -1)
-        if reset:
-            self.n_outputs_ = y.shape[1]
-        elif y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y.shape[1]} outputs but the network was fitted with "
-                f"{self.n_outputs_}."
-            )
-        return y, y.shape[1], "squared_error"
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch over ``(X, y)``, continuing from the current network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets (class labels, label indicators or values).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows in the data loss.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
-        """
-        return self._fit(X, y, sample_weight, incremental=True)
-
-    def predict(self, X):
-        """Predict the targets.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values, in the training dtype.
-        """
-        check_is_fitted(self)
-        y = self._forward(X)
-        return y[:, 0] if self.n_outputs_ == 1 else y

@@ -31,7 +31,10 @@ ESTIMATORS = [
 
 def expected_failed_checks(estimator):
     if estimator.dropout or estimator.input_dropout:
-        return {"check_sample_weight_equivalence_on_dense_data": DROPOUT_REASON}
+        return {
+            f"check_sample_weight_equivalence_on_{kind}_data": DROPOUT_REASON
+            for kind in ("dense", "sparse")
+        }
     return {}
 
 

@@ -10,6 +10,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
+import sklreg._base
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 from sklreg._training import EarlyStopping
 
@@ -40,14 +41,13 @@ def noisy():
 def split_spy(monkeypatch):
     """Record the (train, valid) indices of every early-stopping split."""
     splits = []
-    original = RegularizedMLPClassifier._validation_split
+    original = sklreg._base.validation_split
 
-    def spy(self, *args, **kwargs):
-        splits.append(original(self, *args, **kwargs))
+    def spy(*args, **kwargs):
+        splits.append(original(*args, **kwargs))
         return splits[-1]
 
-    monkeypatch.setattr(RegularizedMLPClassifier, "_validation_split", spy)
-    monkeypatch.setattr(RegularizedMLPRegressor, "_validation_split", spy)
+    monkeypatch.setattr(sklreg._base, "validation_split", spy)
     return splits
 
 

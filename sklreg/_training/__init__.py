@@ -8,7 +8,7 @@
 """
 
 from ._callbacks import BatchProgressBar, EarlyStopping, EpochLog, MaxNormConstraint
-from ._data import TensorBatchIterator, TensorData, to_tensor
+from ._data import SparseRows, TensorBatchIterator, TensorData, as_rows, to_tensor
 from ._net import HISTORY_KEYS, PenalizedNet
 from ._optim import SOLVERS, build_optimizer
 from ._predict import forward_outputs
@@ -21,8 +21,10 @@ __all__ = [
     "EarlyStopping",
     "MaxNormConstraint",
     "PenalizedNet",
+    "SparseRows",
     "TensorBatchIterator",
     "TensorData",
+    "as_rows",
     "build_optimizer",
     "forward_outputs",
     "to_tensor",

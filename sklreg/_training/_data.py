@@ -5,6 +5,10 @@ from a seeded generator; the permuted rows are gathered a block of whole
 minibatches at a time (about 16 MB), and every minibatch is a slice of a
 block. There is no per-sample ``Dataset.__getitem__`` and no collate
 step in the training loop.
+
+Sparse inputs stay sparse in host memory (:class:`SparseRows`): each block of
+rows is densified on its way to the device, so the whole matrix is never
+densified at once.
 """
 
 import math
@@ -15,8 +19,45 @@ import torch
 from torch.utils.data import Dataset
 
 #: Bytes of training data copied per gather of shuffled rows (see
-#: ``TensorBatchIterator``): bounds the extra memory of shuffling.
+#: ``TensorBatchIterator``): bounds the extra memory of shuffling, and of
+#: densifying sparse input.
 GATHER_BYTES = 16 * 2**20
+
+
+class SparseRows:
+    """A SciPy sparse matrix whose rows become dense tensors on demand.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse matrix of shape (n_samples, n_features)
+        Converted to CSR (row slicing) if it is not already.
+    dtype : torch.dtype
+        dtype of the dense rows.
+    device : torch.device
+        Where the dense rows go.
+    """
+
+    def __init__(self, matrix, dtype: torch.dtype, device: torch.device):
+        self.matrix = matrix.tocsr()
+        self.dtype = dtype
+        self.device = device
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    def row_bytes(self) -> int:
+        """Bytes of one densified row."""
+        return self.matrix.shape[1] * torch.finfo(self.dtype).bits // 8
+
+    def __getitem__(self, index) -> torch.Tensor:
+        """Rows ``index`` (a slice, or integer indices) as a dense tensor."""
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        return to_tensor(self.matrix[index].toarray(), self.dtype, self.device)
 
 
 class TensorData(Dataset):
@@ -24,7 +65,7 @@ class TensorData(Dataset):
 
     Parameters
     ----------
-    X : Tensor of shape (n_samples, ...)
+    X : Tensor of shape (n_samples, ...) or SparseRows
     y : Tensor of shape (n_samples, ...)
     sample_weight : Tensor of shape (n_samples,), default=None
         ``None`` means every row has weight one.
@@ -32,7 +73,7 @@ class TensorData(Dataset):
 
     def __init__(
         self,
-        X: torch.Tensor,
+        X: torch.Tensor | SparseRows,
         y: torch.Tensor,
         sample_weight: torch.Tensor | None = None,
     ):
@@ -47,9 +88,17 @@ class TensorData(Dataset):
         w = None if self.sample_weight is None else self.sample_weight[index]
         return self.X[index], self.y[index], w
 
-    def tensors(self) -> tuple[torch.Tensor, ...]:
-        """The non-``None`` tensors, in the order ``X, y, sample_weight``."""
-        return tuple(t for t in (self.X, self.y, self.sample_weight) if t is not None)
+    def row_bytes(self) -> int:
+        """Bytes of one row of ``X``, ``y`` and the sample weight together."""
+        X = self.X
+        total = X.row_bytes() if isinstance(X, SparseRows) else _row_bytes(X)
+        return total + sum(
+            _row_bytes(t) for t in (self.y, self.sample_weight) if t is not None
+        )
+
+
+def _row_bytes(tensor: torch.Tensor) -> int:
+    return tensor[:1].numel() * tensor.element_size()
 
 
 class TensorBatchIterator:
@@ -85,26 +134,34 @@ class TensorBatchIterator:
 
     def _rows_per_gather(self) -> int:
         """Rows permuted per gather: whole batches, about ``GATHER_BYTES`` of data."""
-        row_bytes = sum(t[:1].numel() * t.element_size() for t in self.data.tensors())
+        row_bytes = self.data.row_bytes()
         batches = max(1, GATHER_BYTES // max(1, row_bytes * self.batch_size))
         return batches * self.batch_size
 
     def _blocks(self):
         """``(X, y, sample_weight)`` blocks of whole minibatches, in epoch order.
 
-        Unshuffled: the data itself. Shuffled: one gather of permuted rows per
-        block, so there are few calls per batch and at most ``GATHER_BYTES``
-        of copied data at a time.
+        Dense and unshuffled: the data itself. Otherwise one gather of rows
+        (permuted when shuffling, densified when sparse) per block, so there
+        are few calls per batch and at most ``GATHER_BYTES`` of copied data
+        at a time.
         """
         data = self.data
         X, y, w = data.X, data.y, data.sample_weight
-        if not self.shuffle:
+        sparse = isinstance(X, SparseRows)
+        if not self.shuffle and not sparse:
             yield X, y, w
             return
-        perm = torch.randperm(len(data), generator=self.generator).to(X.device)
-        step = self._rows_per_gather()
-        for first in range(0, len(data), step):
-            idx = perm[first : first + step]
+        n_samples, step = len(data), self._rows_per_gather()
+        perm = None
+        if self.shuffle:
+            perm = torch.randperm(n_samples, generator=self.generator)
+            perm = perm.to(y.device)
+        for first in range(0, n_samples, step):
+            if perm is None:
+                idx = slice(first, first + step)
+            else:
+                idx = perm[first : first + step]
             yield X[idx], y[idx], (None if w is None else w[idx])
 
     def __iter__(self):
@@ -133,3 +190,11 @@ def to_tensor(array, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
         warnings.filterwarnings("ignore", message=".*not writable.*")
         tensor = torch.as_tensor(array)
     return tensor.to(device=device, dtype=dtype)
+
+
+def as_rows(X, dtype: torch.dtype, device: torch.device):
+    """A validated array (dense or SciPy sparse) as rows the engine can read:
+    a tensor on ``device``, or :class:`SparseRows` for a sparse matrix."""
+    if hasattr(X, "tocsr"):
+        return SparseRows(X, dtype, device)
+    return to_tensor(X, dtype, device)

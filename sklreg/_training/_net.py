@@ -15,6 +15,8 @@ for regularization:
   steps and decoupled weight decay on the weights only.
 """
 
+import math
+
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer
@@ -37,6 +39,7 @@ HISTORY_KEYS = (
     "valid_loss",
     "valid_score",
     "dur",
+    "interrupted",
 )
 
 
@@ -178,8 +181,10 @@ class PenalizedNet(NeuralNet):
             p for group in self.optimizer_.param_groups for p in group["params"]
         ]
         self.stop_training_ = False
+        self.diverged_ = self.interrupted_ = False
         self.updates_left_ = self.max_updates
         dropout_seed = self._seeds()[1]
+        unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)
             iterator_valid = None
@@ -188,6 +193,7 @@ class PenalizedNet(NeuralNet):
             on_epoch = {"dataset_train": X, "dataset_valid": valid_data}
             with torch_rng(dropout_seed, self.device):
                 for _ in range(epochs):
+                    unfinished = (self._parameter_copy(), len(self.history))
                     self.notify("on_epoch_begin", **on_epoch)
                     self.run_single_epoch(
                         iterator_train, True, "train", step_fn=self.train_step
@@ -203,12 +209,40 @@ class PenalizedNet(NeuralNet):
                         )
                         self.history.record("valid_score", score)
                     self.notify("on_epoch_end", **on_epoch)
-                    if self.stop_training_ or self.updates_left_ == 0:
+                    unfinished = None  # the epoch is complete
+                    if self.diverged_ or self.stop_training_:
                         break
+                    if self.updates_left_ == 0:
+                        break
+        except KeyboardInterrupt:
+            self._interrupt(unfinished)
         finally:
             # bound tensors are per training call: never pickled, always fresh
             del self.penalties_, self.trainable_params_
         return self
+
+    def _parameter_copy(self) -> list[torch.Tensor]:
+        """A copy of the parameters (on their device), to undo an epoch."""
+        with torch.no_grad():
+            return [p.detach().clone() for p in self.module_.parameters()]
+
+    def _interrupt(self, unfinished):
+        """Undo the unfinished epoch of an interrupted training call.
+
+        ``unfinished`` is ``(parameters at the epoch's start, number of history
+        records before it)``, or None between epochs. The module gets back the
+        parameters of the last finished epoch, the unfinished epoch's record
+        is dropped, and the last finished record is marked ``interrupted``.
+        """
+        self.interrupted_ = True
+        if unfinished is not None:
+            start, n_records = unfinished
+            with torch.no_grad():
+                for param, value in zip(self.module_.parameters(), start, strict=True):
+                    param.copy_(value)
+            del self.history[n_records:]
+        if self.history:
+            self.history.record("interrupted", True)
 
     def objective(self, X, y, sample_weight=None):
         """Every term of the objective on one minibatch, by name.
@@ -296,6 +330,8 @@ class PenalizedNet(NeuralNet):
         *sums, total_weight = totals.tolist()
         means = [value / total_weight for value in sums]
         self.history.record(f"{prefix}_loss", means[0])
+        if training and not math.isfinite(means[0]):
+            self.diverged_ = True  # checked once per epoch: no per-batch sync
         if training:
             recorded = dict(zip(names, means[1:], strict=True))
             for name in ("data_loss", *PENALTY_TERMS):

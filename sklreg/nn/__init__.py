@@ -5,7 +5,18 @@ tested, as ordinary ``torch.nn.Module`` objects.
 """
 
 from ._activations import ACTIVATIONS
+from ._dropout import Dropout, mc_dropout
+from ._init import glorot_uniform_
 from ._losses import DATA_LOSSES, DataLoss, weighted_mean
 from ._mlp import MLP
 
-__all__ = ["ACTIVATIONS", "DATA_LOSSES", "MLP", "DataLoss", "weighted_mean"]
+__all__ = [
+    "ACTIVATIONS",
+    "DATA_LOSSES",
+    "MLP",
+    "DataLoss",
+    "Dropout",
+    "glorot_uniform_",
+    "mc_dropout",
+    "weighted_mean",
+]

@@ -1,14 +1,14 @@
 """Multi-layer perceptron whose forward pass can expose its hidden activations."""
 
-import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
+from ._dropout import Dropout
+from ._init import glorot_uniform_
 
 
 class MLP(nn.Module):
@@ -37,13 +37,21 @@ class MLP(nn.Module):
         Source of randomness for the initial weights (the global generator is
         neither used nor advanced).
 
+    Attributes
+    ----------
+    width : int
+        Largest number of values one row has at any layer (bounds the memory
+        of Monte-Carlo prediction).
+
     Notes
     -----
     Weights and biases start from the Glorot uniform distribution that
-    scikit-learn's ``MLPClassifier`` uses: ``U(-b, b)`` with
-    ``b = sqrt(6 / (fan_in + fan_out))`` (``sqrt(2 / ...)`` for ``logistic``).
-    Dropout is inverted dropout: kept units are scaled by ``1 / (1 - rate)``
-    during training, so evaluation needs no rescaling.
+    scikit-learn's ``MLPClassifier`` uses (see
+    :func:`~sklreg.nn.glorot_uniform_`), drawn in float64 whatever ``dtype``.
+    Dropout is inverted dropout (:class:`~sklreg.nn.Dropout`): kept units are
+    scaled by ``1 / (1 - rate)`` during training, so evaluation needs no
+    rescaling. The input may have extra leading dimensions (e.g. one per
+    thinned network in Monte-Carlo mode).
     """
 
     def __init__(
@@ -59,59 +67,72 @@ class MLP(nn.Module):
     ):
         super().__init__()
         sizes = [int(n_features), *map(int, hidden_layer_sizes)]
-        dropout = tuple(float(rate) for rate in dropout) or (0.0,) * (len(sizes) - 1)
-        if len(dropout) != len(sizes) - 1:
-            raise ValueError(
-                f"dropout has {len(dropout)} rates for {len(sizes) - 1} hidden layers"
-            )
         self.activation = activation
-        self.dropout = dropout
-        self.input_dropout = float(input_dropout)
         self._activation_fn = ACTIVATIONS[activation]
         self.hidden = nn.ModuleList(
             skip_init(nn.Linear, fan_in, fan_out, dtype=dtype)
             for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.output = skip_init(nn.Linear, sizes[-1], int(n_outputs), dtype=dtype)
+        self.input_drop = Dropout()
+        self.hidden_drop = nn.ModuleList(Dropout() for _ in self.hidden)
+        self.set_dropout(dropout, input_dropout)
+        self.width = max(*sizes, int(n_outputs))
         self.reset_parameters(generator)
+
+    @property
+    def dropout(self) -> tuple[float, ...]:
+        """Dropout rate after each hidden layer."""
+        return tuple(layer.rate for layer in self.hidden_drop)
+
+    @property
+    def input_dropout(self) -> float:
+        """Dropout rate of the input features."""
+        return self.input_drop.rate
+
+    def set_dropout(self, dropout: Sequence[float] = (), input_dropout: float = 0.0):
+        """Set the dropout rates (one per hidden layer, or none) and the input's."""
+        rates = tuple(float(rate) for rate in dropout) or (0.0,) * len(self.hidden)
+        if len(rates) != len(self.hidden):
+            raise ValueError(
+                f"dropout has {len(rates)} rates for {len(self.hidden)} hidden layers"
+            )
+        for layer, rate in zip(self.hidden_drop, rates, strict=True):
+            layer.rate = rate
+        self.input_drop.rate = float(input_dropout)
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw every weight and bias from the Glorot uniform distribution."""
-        factor = 2.0 if self.activation == "logistic" else 6.0
         for layer in [*self.hidden, self.output]:
             fan_out, fan_in = layer.weight.shape
-            bound = math.sqrt(factor / (fan_in + fan_out))
-            layer.weight.uniform_(-bound, bound, generator=generator)
-            layer.bias.uniform_(-bound, bound, generator=generator)
+            for tensor in (layer.weight, layer.bias):
+                glorot_uniform_(tensor, fan_in, fan_out, self.activation, generator)
 
     def forward(self, X: torch.Tensor, return_hidden: bool = False):
         """Compute the output logits (and, optionally, the hidden activations).
 
         Parameters
         ----------
-        X : Tensor of shape (n_samples, n_features)
+        X : Tensor of shape (..., n_samples, n_features)
         return_hidden : bool, default=False
             Also return the list of hidden activations (after the nonlinearity,
             before dropout), one tensor per hidden layer.
 
         Returns
         -------
-        output : Tensor of shape (n_samples, n_outputs)
+        output : Tensor of shape (..., n_samples, n_outputs)
         hidden : list of Tensor
             Only when ``return_hidden`` is true.
         """
-        h = X
-        if self.input_dropout:
-            h = F.dropout(h, self.input_dropout, self.training)
+        h = self.input_drop(X)
         hidden = []
         activation = self._activation_fn
-        for layer, rate in zip(self.hidden, self.dropout, strict=True):
+        for layer, drop in zip(self.hidden, self.hidden_drop, strict=True):
             h = activation(layer(h))
             if return_hidden:
                 hidden.append(h)
-            if rate:
-                h = F.dropout(h, rate, self.training)
+            h = drop(h)
         output = self.output(h)
         if return_hidden:
             return output, hidden

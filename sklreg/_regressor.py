@@ -1,0 +1,75 @@
+"""The regressor layer: float targets, squared error, and predictions with
+their Monte-Carlo spread."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted
+
+
+class NetRegressorMixin(RegressorMixin):
+    """Regressor layer; combine with :class:`~sklreg._base.BaseRegularizedNet`."""
+
+    def _encode_targets(self, y, *, reset, classes=None, incremental=False):
+        y = np.asarray(y, dtype=np.float64)
+        y = y.reshape(len(y), -1)
+        if reset:
+            self.n_outputs_ = y.shape[1]
+        elif y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y.shape[1]} outputs but the network was fitted with "
+                f"{self.n_outputs_}."
+            )
+        return y, y.shape[1], "squared_error"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over ``(X, y)``, continuing from the current network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows in the data loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X, return_std=False):
+        """Predict the targets, optionally with their Monte-Carlo spread.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input rows.
+        return_std : bool, default=False
+            Also return the standard deviation of the prediction across the
+            ``mc_samples`` thinned networks (population standard deviation,
+            ``ddof=0``). It is zero everywhere when ``mc_samples`` is 0 or 1
+            or the network has no dropout.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, in the training dtype: the deterministic
+            network's output, or the mean over the thinned networks when
+            ``mc_samples >= 1``.
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Standard deviation across the thinned networks; only when
+            ``return_std`` is true. Shapes follow scikit-learn's
+            ``GaussianProcessRegressor``.
+        """
+        check_is_fitted(self)
+        if not return_std:
+            return self._squeeze(self._forward(X))
+        mean, std = self._forward(X, return_std=True)
+        return self._squeeze(mean), self._squeeze(std)
+
+    def _squeeze(self, y):
+        return y[:, 0] if self.n_outputs_ == 1 else y
