@@ -87,8 +87,9 @@ class WeightNormPenalty(Penalty):
 class ActivityPenalty(Penalty):
     """``alpha * mean over rows of Omega(hidden activations of the row)``.
 
-    For each row, ``Omega`` is summed over all units of all hidden layers; the
-    rows are then averaged with the same sample weights as the data loss, so
+    For each row, ``Omega`` is summed over all units of all hidden layers
+    (each hidden tensor has rows on its first dimension; its units may span
+    several, e.g. feature maps or towers); the rows are then averaged with the same sample weights as the data loss, so
     that zero-weight rows are ignored and an integer weight equals repeating
     the row.
 
@@ -111,4 +112,5 @@ class ActivityPenalty(Penalty):
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
         if weight is None:  # the mean over rows of per-row sums: total / rows
             return (self.alpha / len(hidden[0])) * self._omega(hidden)
-        return self.alpha * weighted_mean(self._omega(hidden, dim=1), weight)
+        rows = [h.flatten(1) for h in hidden]  # rows first; units may be n-D
+        return self.alpha * weighted_mean(self._omega(rows, dim=1), weight)
