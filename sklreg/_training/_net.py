@@ -43,6 +43,10 @@ HISTORY_KEYS = (
 )
 
 
+#: Stands for ``module_`` in the pickled state of a net (see ``__getstate__``).
+_TRAINED_MODULE = "<module_>"
+
+
 class PenalizedNet(NeuralNet):
     """skorch net minimising ``data loss + sum of penalties``.
 
@@ -105,6 +109,23 @@ class PenalizedNet(NeuralNet):
         self.shuffle = shuffle
         self.random_seed = random_seed
         self.max_updates = max_updates
+
+    # -- persistence ----------------------------------------------------------
+    def __getstate__(self):
+        # ``module`` (the argument) is the very module that training updates,
+        # ``module_``, which skorch pickles device-aware (so that a model
+        # trained on a GPU loads on a machine without one). Pickle it there
+        # only, not a second time as a plain attribute.
+        state = super().__getstate__()
+        if state.get("module") is self.__dict__.get("module_"):
+            state["module"] = _TRAINED_MODULE
+        return state
+
+    def __setstate__(self, state):
+        trained = state.get("module") == _TRAINED_MODULE
+        super().__setstate__(state)
+        if trained:
+            self.module = self.module_
 
     # -- components ---------------------------------------------------------
     @property

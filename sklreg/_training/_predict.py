@@ -44,7 +44,7 @@ def forward_outputs(
     mc_samples: int = 0,
     generator: torch.Generator | None = None,
     return_std: bool = False,
-    chunk_size: int = PREDICT_CHUNK,
+    chunk_size: int | None = None,
 ):
     """Outputs of ``module`` on ``X`` in evaluation mode, as a NumPy array.
 
@@ -65,8 +65,9 @@ def forward_outputs(
     return_std : bool, default=False
         Also return the population standard deviation across the thinned
         networks (zeros when ``mc_samples`` is 0 or 1, or without dropout).
-    chunk_size : int, default=PREDICT_CHUNK
-        Most rows per forward pass; Monte-Carlo passes take fewer, so that
+    chunk_size : int, default=None
+        Most rows per forward pass (``PREDICT_CHUNK`` when None);
+        Monte-Carlo passes take fewer, so that
         ``mc_samples x rows x width`` stays under ``MC_BUDGET``.
 
     Returns
@@ -77,7 +78,7 @@ def forward_outputs(
     """
     was_training = module.training
     module.eval()
-    rows = _chunk_rows(module, mc_samples, chunk_size)
+    rows = _chunk_rows(module, mc_samples, chunk_size or PREDICT_CHUNK)
     masks = (
         mc_dropout(module, mc_samples, generator)
         if mc_samples
