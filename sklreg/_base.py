@@ -27,7 +27,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._early_stopping import refit_epochs, validation_scorer, validation_split
+from ._early_stopping import (
+    check_scorer,
+    refit_epochs,
+    validation_scorer,
+    validation_split,
+)
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
@@ -366,6 +371,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         if continuing:
             self._continue(net, previous, keep_optimizer=incremental)
         self.net_ = net  # a validation scorer predicts through the net in training
+        try:
+            check_scorer(fit_kwargs.get("valid_scorer"), self.scoring, self)
+        except ValueError:
+            del self.net_
+            if previous is not None:
+                self.net_ = previous
+            raise
         net.partial_fit(
             data.rows(train), epochs=1 if incremental else self.max_iter, **fit_kwargs
         )

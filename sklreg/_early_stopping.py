@@ -57,6 +57,20 @@ def validation_scorer(estimator, scoring, X, y, weight, valid):
     return lambda: scorer(estimator, X_valid, y_valid, **kwargs)
 
 
+def check_scorer(scorer, scoring, estimator):
+    """Score once before training, so that a scorer that cannot score this
+    estimator's predictions fails before any training, naming ``scoring``."""
+    if scorer is None:
+        return
+    try:
+        scorer()
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"scoring={scoring!r} cannot score the predictions of "
+            f"{type(estimator).__name__}: {exc}"
+        ) from exc
+
+
 def refit_epochs(refit, stopper, n_samples, batch_size):
     """``(epochs, max_updates)`` of a refit on ``n_samples`` rows.
 

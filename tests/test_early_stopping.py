@@ -258,3 +258,22 @@ def test_early_stopped_model_pickles(noisy):
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
     assert restored.best_epoch_ == est.best_epoch_
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "neg_log_loss"])
+def test_a_scorer_that_cannot_score_fails_before_training(scoring, monkeypatch):
+    import sklreg._training
+
+    epochs = []
+    original = sklreg._training.PenalizedNet.run_single_epoch
+
+    def spy(self, *args, **kwargs):
+        epochs.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sklreg._training.PenalizedNet, "run_single_epoch", spy)
+    X, y = make_regression(n_samples=60, n_features=4, random_state=0)
+    est = RegularizedMLPRegressor(**fast(early_stopping=True, scoring=scoring))
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' cannot score"):
+        est.fit(X, y)
+    assert epochs == [] and not hasattr(est, "net_")
