@@ -37,7 +37,7 @@ class NetClassifierMixin(ClassifierMixin):
             if len(labels) < 2:
                 raise ValueError(
                     "This solver needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {labels[0]!r}."
+                    f"but the data contains only one class: {labels.tolist()[0]!r}."
                 )
             self.classes_ = labels
             self.n_outputs_ = 1
