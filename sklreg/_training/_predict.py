@@ -22,8 +22,9 @@ from ..nn import mc_dropout
 PREDICT_CHUNK = 4096
 
 #: Values (thinned networks x rows x widest layer) per Monte-Carlo forward
-#: pass: bounds its memory (64 MB in float32) whatever the data size and ``k``.
-MC_BUDGET = 2**24
+#: pass: bounds its memory (4 MB per activation in float32, which keeps the
+#: batched products in cache) whatever the data size and ``k``.
+MC_BUDGET = 2**20
 
 
 def _chunk_rows(module: nn.Module, mc_samples: int, chunk_size: int) -> int:
