@@ -183,13 +183,6 @@ def test_one_class_is_a_clear_error(data):
         RegularizedMLPClassifier(**FAST).fit(X, np.zeros(len(X)))
 
 
-def test_multiclass_multioutput_is_a_clear_error(data):
-    X, _ = data
-    Y = np.c_[np.arange(len(X)) % 3, np.arange(len(X)) % 4]
-    with pytest.raises(ValueError, match="multiclass-multioutput"):
-        RegularizedMLPClassifier(**FAST).fit(X, Y)
-
-
 def test_verbose_prints_one_line_per_epoch(data, capsys):
     X, y = data
     RegularizedMLPClassifier(**fast(max_iter=4), verbose=1).fit(X, y)

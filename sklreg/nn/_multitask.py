@@ -45,6 +45,7 @@ def parameter_names(
     Returns
     -------
     names : list of str
+        One name per parameter tensor.
 
     Examples
     --------
@@ -326,8 +327,9 @@ def _tower_linear(
     -------
     Tensor of shape (..., n_samples, n_tasks, fan_out)
     """
-    if per_task:
-        return torch.einsum("...ti,toi->...to", h, weight) + bias
+    if per_task:  # one matrix product per task, batched over the tasks
+        out = torch.matmul(h.transpose(-3, -2), weight.mT).transpose(-3, -2)
+        return out + bias
     # a shared input: the towers' first layers side by side form one layer
     out = F.linear(h, weight.flatten(0, 1), bias.flatten())
     return out.unflatten(-1, weight.shape[:2])
