@@ -182,6 +182,12 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """
 
     @abstractmethod
+    def _task_output_units(self, n_output_units):
+        """Output units of each task's head, a tuple that sums to
+        ``n_output_units`` (after :meth:`_encode_targets`): one entry per task
+        of a network with one tower per task."""
+
+    @abstractmethod
     def _build_module(self, n_features, n_outputs, config, dtype, generator):
         """The torch module to train, with its initial weights drawn from
         ``generator``; ``config`` is what :meth:`_check_params` resolved."""
