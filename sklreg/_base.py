@@ -45,12 +45,49 @@ from ._training import (
     forward_outputs,
     to_tensor,
 )
-from .nn import ACTIVATIONS, DataLoss
-from .penalties import NORMS, ActivityPenalty, WeightNormPenalty
+from .nn import ACTIVATIONS
+from .penalties import (
+    NORMS,
+    TIE_NORMS,
+    ActivityPenalty,
+    TiePenalty,
+    WeightNormPenalty,
+)
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
 
 #: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
 _MC_SEED_KEY = 1
+
+
+def _tie_group_names(tie_groups) -> tuple[tuple[str, ...], ...]:
+    """Explicit ``tie_groups`` as a tuple of groups of names; the rules that
+    need no network (each group a sequence of two or more distinct names)."""
+    groups = []
+    for group in tie_groups:
+        try:
+            names = None if isinstance(group, str) else list(group)
+        except TypeError:  # not a sequence
+            names = None
+        if names is None or not all(isinstance(name, str) for name in names):
+            raise ValueError(
+                "The 'tie_groups' parameter must be None, 'tasks', or a sequence "
+                "of groups, each a sequence of parameter names (e.g. "
+                "[['towers.0.output.weight', 'towers.1.output.weight']]). Got "
+                f"the group {group!r} in {tie_groups!r}."
+            )
+        names = [str(name) for name in names]  # NumPy strings too
+        if len(set(names)) < 2:
+            raise ValueError(
+                f"tie_groups has the group {names!r}, which names fewer than two "
+                "distinct parameters: a group ties two or more parameters."
+            )
+        if len(set(names)) < len(names):
+            twice = next(name for name in names if names.count(name) > 1)
+            raise ValueError(
+                f"tie_groups names {twice!r} twice in the group {names!r}."
+            )
+        groups.append(tuple(names))
+    return tuple(groups)
 
 
 class _FitData:
@@ -98,6 +135,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "norm": [StrOptions(set(NORMS))],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "shared_layers": [None, Interval(Integral, 0, None, closed="left")],
+        "tie_groups": [None, StrOptions({"tasks"}), "array-like"],
+        "tie_alpha": [Interval(Real, 0, None, closed="left")],
+        "tie_norm": [StrOptions(set(TIE_NORMS))],
         "activity_alpha": [Interval(Real, 0, None, closed="left")],
         "activity_norm": [StrOptions({"l1", "l2"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
@@ -133,15 +174,23 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _encode_targets(self, y, *, reset, classes=None, incremental=False):
         """Validate ``y``, set the target attributes when ``reset``, and return
-        ``(y_encoded, n_output_units, data_loss_name)``.
+        ``(y_encoded, n_output_units, data_loss)``.
 
         When continuing a fit (not ``reset``), ``y`` must agree with the first
         fit: ``incremental`` tells ``partial_fit`` (which may see a subset of
         the classes) from ``warm_start``.
 
         ``y_encoded`` holds class indices (an integer array) or float targets,
-        which train in the network's dtype.
+        which train in the network's dtype; ``data_loss`` is the
+        :class:`sklreg.nn.DataLoss` that compares the network's outputs with
+        them.
         """
+
+    @abstractmethod
+    def _task_output_units(self, n_output_units):
+        """Output units of each task's head, a tuple that sums to
+        ``n_output_units`` (after :meth:`_encode_targets`): one entry per task
+        of a network with one tower per task."""
 
     @abstractmethod
     def _build_module(self, n_features, n_outputs, config, dtype, generator):
@@ -153,8 +202,12 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """Rules that tie hyperparameters together, checked before training.
 
         Returns the resolved values: ``hidden_layer_sizes`` (a tuple),
-        ``dropout`` (one rate per hidden layer), ``activation`` and
-        ``device``. Subclasses extend it with their own rules and values.
+        ``dropout`` (one rate per hidden layer), ``activation``, ``device``
+        and ``tie_groups`` (None, ``'tasks'``, or a tuple of groups of names).
+        Subclasses extend it with their own rules and values. The rules that
+        need the network (do the names of ``tie_groups`` exist, do their
+        shapes agree) are checked by :meth:`_resolve_tie_groups` once it is
+        built, still before training.
         """
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
@@ -186,11 +239,15 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"refit={self.refit!r} retrains after early stopping; it needs "
                 "early_stopping=True."
             )
+        tie_groups = self.tie_groups
+        if tie_groups is not None and not isinstance(tie_groups, str):
+            tie_groups = _tie_group_names(tie_groups)
         return SimpleNamespace(
             hidden_layer_sizes=hidden,
             dropout=rates,
             activation=self.activation,
             device=resolve_device(self.device),
+            tie_groups=tie_groups,
         )
 
     def _batch_size(self, n_samples: int) -> int:
@@ -198,12 +255,48 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(int(self.batch_size), n_samples)
 
-    def _build_penalties(self):
+    def _resolve_tie_groups(self, tie_groups, module):
+        """The groups of parameter names of ``module`` to tie, checked against it.
+
+        ``'tasks'`` becomes the groups of corresponding tower weights that the
+        module lists (see :meth:`sklreg.nn.MultiTaskMLP.tower_weight_groups`):
+        biases are not tied, and output heads only to heads of their shape.
+        Explicit groups must name parameters of ``module`` of one shape.
+        """
+        if tie_groups is None:
+            return ()
+        if isinstance(tie_groups, str):  # 'tasks'
+            if not hasattr(module, "tower_weight_groups"):
+                raise ValueError(
+                    "tie_groups='tasks' ties the towers of a network with one "
+                    f"tower per task; {type(module).__name__} has none."
+                )
+            return tuple(map(tuple, module.tower_weight_groups()))
+        shapes = {name: tuple(p.shape) for name, p in module.named_parameters()}
+        for group in tie_groups:
+            unknown = [name for name in group if name not in shapes]
+            if unknown:
+                raise ValueError(
+                    f"tie_groups names {unknown[0]!r}, which is not a parameter "
+                    "of this network. Its parameters (as in parameter_names_) "
+                    f"are: {', '.join(shapes)}."
+                )
+            if len({shapes[name] for name in group}) > 1:
+                found = ", ".join(f"{name!r} {shapes[name]}" for name in group)
+                raise ValueError(
+                    "tie_groups ties tensors of different shapes: "
+                    f"{found}. The parameters of a group must have one shape."
+                )
+        return tie_groups
+
+    def _build_penalties(self, config):
         """Penalty objects of the objective (see :mod:`sklreg.penalties`).
 
         With ``solver='adamw'`` the L2 part of the weight penalty is applied as
         decoupled weight decay by the optimizer instead (see
         :meth:`_weight_decay`), so only its L1 part stays in the objective.
+        ``config.tie_groups`` are the names resolved by
+        :meth:`_resolve_tie_groups`.
         """
         penalties = []
         alpha, norm = self.alpha, self.norm
@@ -213,6 +306,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             )
         if alpha > 0:
             penalties.append(WeightNormPenalty(alpha, norm, self.l1_ratio))
+        if self.tie_alpha > 0 and config.tie_groups:
+            penalties.append(
+                TiePenalty(self.tie_alpha, config.tie_groups, self.tie_norm)
+            )
         if self.activity_alpha > 0:
             penalties.append(ActivityPenalty(self.activity_alpha, self.activity_norm))
         return penalties
@@ -233,8 +330,8 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     def _build_net(
         self,
         module,
-        loss_name,
-        device,
+        data_loss,
+        config,
         n_samples,
         *,
         early_stopping=False,
@@ -249,8 +346,8 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             callbacks.append(("progress_bar", BatchProgressBar()))
         net = PenalizedNet(
             module,
-            DataLoss(loss_name),
-            penalties=self._build_penalties(),
+            data_loss,
+            penalties=self._build_penalties(config),
             solver=self.solver,
             lr=self.learning_rate_init,
             momentum=self.momentum,
@@ -261,7 +358,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             max_updates=max_updates,
             max_epochs=self.max_iter,
             callbacks=callbacks,
-            device=str(device),
+            device=str(config.device),
             verbose=int(self.verbose),
         )
         return net.initialize()
@@ -327,7 +424,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         X, y, dtype = self._validate_training_data(
             X, y, previous if continuing else None
         )
-        y_encoded, n_units, loss_name = self._encode_targets(
+        y_encoded, n_units, data_loss = self._encode_targets(
             y, reset=not continuing, classes=classes, incremental=incremental
         )
         weight = self._check_sample_weight(sample_weight, X)
@@ -340,6 +437,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         else:
             self._seeds = derive_seeds(draw_seed(self.random_state), n=3)
             module = self._new_module(X.shape[1], n_units, config, dtype)
+        config.tie_groups = self._resolve_tie_groups(config.tie_groups, module)
         self._architecture = {
             key: getattr(config, key) for key in self._architecture_keys
         }
@@ -363,8 +461,8 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         n_train = X.shape[0] if train is None else len(train)
         net = self._build_net(
             module,
-            loss_name,
-            config.device,
+            data_loss,
+            config,
             n_train,
             early_stopping=self.early_stopping,
         )
@@ -391,16 +489,16 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_ = [row["valid_score"] for row in self.history_]
         if self.refit is not None and not net.interrupted_:
             module = self._new_module(X.shape[1], n_units, config, dtype)
-            self._refit(module, loss_name, config.device, data, stopper)
+            self._refit(module, data_loss, config, data, stopper)
         return self
 
-    def _refit(self, module, loss_name, device, data, stopper):
+    def _refit(self, module, data_loss, config, data, stopper):
         """Train ``module`` on all rows for the best epochs or updates."""
         n_samples = data.X.shape[0]
         epochs, updates = refit_epochs(
             self.refit, stopper, n_samples, self._batch_size(n_samples)
         )
-        net = self._build_net(module, loss_name, device, n_samples, max_updates=updates)
+        net = self._build_net(module, data_loss, config, n_samples, max_updates=updates)
         self.net_ = net
         net.partial_fit(data.rows(), epochs=epochs)
         self._check_outcome(net, None, phase="the refit on all rows")

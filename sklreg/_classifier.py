@@ -3,8 +3,15 @@
 
 Binary targets train one logit (binary cross-entropy), multiclass targets one
 logit per class (cross-entropy), multilabel indicator targets one logit per
-label (binary cross-entropy averaged over labels).
+label (binary cross-entropy averaged over labels). Multi-output multiclass
+targets (several columns of class labels) are tasks: each column has one
+softmax head of one logit per class (two for a binary column), and the data
+loss is the cross-entropy averaged over the tasks. They follow scikit-learn's
+conventions for multi-output classifiers: ``classes_`` is a list with one
+array per column, ``predict_proba`` a list with one array per column.
 """
+
+from functools import partial
 
 import numpy as np
 import torch
@@ -16,6 +23,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .nn import DataLoss
+
 
 class NetClassifierMixin(ClassifierMixin):
     """Classifier layer; combine with :class:`~sklreg._base.BaseRegularizedNet`."""
@@ -25,12 +34,23 @@ class NetClassifierMixin(ClassifierMixin):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
+        per_task = _per_task(classes) if reset else self._is_multioutput_multiclass()
+        if y.ndim == 2 and (target_type == "multiclass-multioutput" or per_task):
+            return self._encode_tasks(
+                y, reset=reset, classes=classes, incremental=incremental
+            )
+        if reset and per_task:
+            raise ValueError(
+                "classes holds one array of classes per column of y, but y has "
+                "a single column."
+            )
         if target_type == "multilabel-indicator":
             return self._encode_multilabel(y, reset=reset)
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
-                f"{type(self).__name__} supports binary, multiclass and multilabel "
-                f"targets; got a {target_type!r} target."
+                f"{type(self).__name__} supports binary, multiclass, multilabel "
+                f"and multi-output multiclass targets; got a {target_type!r} "
+                "target."
             )
         if reset:
             labels = np.unique(y if classes is None else classes)
@@ -39,14 +59,20 @@ class NetClassifierMixin(ClassifierMixin):
                     "This solver needs samples of at least 2 classes in the data, "
                     f"but the data contains only one class: {labels.tolist()[0]!r}."
                 )
+            if classes is not None:
+                _check_labels(unique_labels(y), labels, warm_start=False)
             self.classes_ = labels
             self.n_outputs_ = 1
         else:
             self._check_continued_classes(y, classes, incremental)
         codes = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
-            return codes.astype(np.float64).reshape(-1, 1), 1, "binary_cross_entropy"
-        return codes.astype(np.int64), len(self.classes_), "cross_entropy"
+            return (
+                codes.astype(np.float64).reshape(-1, 1),
+                1,
+                DataLoss("binary_cross_entropy"),
+            )
+        return codes.astype(np.int64), len(self.classes_), DataLoss("cross_entropy")
 
     def _encode_multilabel(self, y, *, reset):
         if reset:
@@ -57,9 +83,91 @@ class NetClassifierMixin(ClassifierMixin):
                 f"y has {y.shape[1]} labels but the network was fitted with "
                 f"{self._fitted_target_description()}."
             )
-        return y.astype(np.float64), y.shape[1], "binary_cross_entropy"
+        return y.astype(np.float64), y.shape[1], DataLoss("binary_cross_entropy")
+
+    def _encode_tasks(self, y, *, reset, classes, incremental):
+        """Multi-output multiclass targets: class indices, one column per task."""
+        n_tasks = y.shape[1]
+        if reset:
+            if classes is None and incremental:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "one array of classes per column of y."
+                )
+            given = classes is not None
+            labels = [np.unique(c) for c in (classes if given else y.T)]
+            if len(labels) != n_tasks:
+                raise ValueError(
+                    f"classes has {len(labels)} arrays of classes but y has "
+                    f"{n_tasks} columns."
+                )
+            for task, task_labels in enumerate(labels):
+                if len(task_labels) < 2:
+                    raise ValueError(
+                        f"Column {task} of y has only one class, "
+                        f"{task_labels[0]!r}: every column needs at least 2 "
+                        "classes."
+                    )
+                if given:
+                    _check_labels(
+                        unique_labels(y[:, task]), task_labels, warm_start=False
+                    )
+            self.classes_ = labels
+            self.n_outputs_ = n_tasks
+        else:
+            if not self._is_multioutput_multiclass() or n_tasks != self.n_outputs_:
+                raise ValueError(
+                    f"y has {n_tasks} columns of classes but the network was "
+                    f"fitted with {self._fitted_target_description()}."
+                )
+            if classes is not None and not (
+                _per_task(classes)
+                and len(classes) == n_tasks
+                and all(
+                    np.array_equal(np.unique(c), fitted)
+                    for c, fitted in zip(classes, self.classes_, strict=True)
+                )
+            ):
+                raise ValueError(
+                    "classes is not the same as on the first call to "
+                    "partial_fit, which fixed classes_ "
+                    f"{[c.tolist() for c in self.classes_]}."
+                )
+            for task, fitted in enumerate(self.classes_):
+                _check_labels(
+                    unique_labels(y[:, task]),
+                    fitted,
+                    warm_start=not incremental,
+                    where=f" (column {task} of y)",
+                )
+        codes = np.column_stack(
+            [
+                np.searchsorted(c, column)
+                for c, column in zip(self.classes_, y.T, strict=True)
+            ]
+        )
+        n_classes = [len(c) for c in self.classes_]
+        loss = DataLoss("cross_entropy", n_classes=n_classes)
+        return codes.astype(np.int64), sum(n_classes), loss
+
+    def _is_multioutput_multiclass(self) -> bool:
+        """Whether the fitted target has several columns of classes."""
+        return isinstance(getattr(self, "classes_", None), list)
+
+    def _task_output_units(self, n_output_units):
+        """Output units of each task's head: one softmax block per column of a
+        multi-output multiclass target, one logit per label of a multilabel
+        target, a single head otherwise."""
+        if self._is_multioutput_multiclass():
+            return tuple(len(c) for c in self.classes_)
+        if self.n_outputs_ > 1:
+            return (1,) * self.n_outputs_
+        return (n_output_units,)
 
     def _fitted_target_description(self) -> str:
+        if self._is_multioutput_multiclass():
+            classes = [c.tolist() for c in self.classes_]
+            return f"{self.n_outputs_} columns of classes {classes}"
         if self.n_outputs_ == 1:
             return f"single-label classes {self.classes_.tolist()}"
         return f"{self.n_outputs_} labels"
@@ -84,23 +192,7 @@ class NetClassifierMixin(ClassifierMixin):
                 f"first call to partial_fit, which fixed classes_ "
                 f"{self.classes_.tolist()}."
             )
-        seen = unique_labels(y)
-        if not incremental:  # warm_start
-            if not np.array_equal(seen, self.classes_):
-                raise ValueError(
-                    "warm_start can only be used where y has the same classes as "
-                    f"in the previous call to fit: previously got "
-                    f"{self.classes_.tolist()}, y has {seen.tolist()}."
-                )
-            return
-        unseen = np.setdiff1d(seen, self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains labels {unseen.tolist()} not in classes_ "
-                f"{self.classes_.tolist()}: partial_fit needs the classes of the "
-                "first call (pass every class to the first partial_fit with "
-                "`classes`)."
-            )
+        _check_labels(unique_labels(y), self.classes_, warm_start=not incremental)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -110,12 +202,15 @@ class NetClassifierMixin(ClassifierMixin):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Targets (class labels or label indicators).
-        classes : array-like of shape (n_classes,), default=None
-            Every class that may appear; required on the first call for
-            single-label targets. Later calls may omit it; if they pass it,
-            it must be the same.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (class labels, label indicators, or one column of class
+            labels per task).
+        classes : array-like of shape (n_classes,) or list of array-like, \
+                default=None
+            Every class that may appear, or for multi-output multiclass
+            targets one such array per column of ``y``; required on the first
+            call for single-label and multi-output multiclass targets. Later
+            calls may omit it; if they pass it, it must be the same.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows in the data loss.
 
@@ -129,7 +224,9 @@ class NetClassifierMixin(ClassifierMixin):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _stratify_labels(self, y_encoded):
-        # single-label targets: stratify by class; multilabel: no stratification
+        # single-label targets: stratify by class; several targets: no
+        # stratification (a split stratified on every column at once would
+        # need every combination of labels to appear twice)
         return (
             y_encoded.reshape(len(y_encoded), -1)[:, 0]
             if self.n_outputs_ == 1
@@ -143,7 +240,7 @@ class NetClassifierMixin(ClassifierMixin):
         """Probability estimates.
 
         With ``mc_samples >= 1`` these are the probabilities averaged over
-        that many thinned networks (Monte-Carlo dropout).
+        that many thinned networks (Monte-Carlo dropout), task by task.
 
         Parameters
         ----------
@@ -152,11 +249,18 @@ class NetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, \
+                n_labels), or list of ndarray
             Class probabilities (rows sum to one); for multilabel targets, the
-            probability of each label.
+            probability of each label; for multi-output multiclass targets, a
+            list with one ``(n_samples, n_classes_t)`` array per column of
+            ``y``, in the order of ``classes_``.
         """
         check_is_fitted(self)
+        if self._is_multioutput_multiclass():
+            n_classes = [len(c) for c in self.classes_]
+            proba = self._forward(X, partial(_task_softmax, n_classes=n_classes))
+            return np.split(proba, np.cumsum(n_classes)[:-1], axis=1)
         if self.n_outputs_ > 1:
             return self._forward(X, torch.sigmoid)
         if self._is_binary():
@@ -173,11 +277,13 @@ class NetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        log_proba : ndarray of the shape of :meth:`predict_proba`
+        log_proba : ndarray or list of ndarray, as :meth:`predict_proba`
             ``log(predict_proba(X))`` (``-inf`` where a probability is 0).
         """
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
+            if isinstance(proba, list):
+                return [np.log(p) for p in proba]
             return np.log(proba)
 
     def predict(self, X):
@@ -190,13 +296,56 @@ class NetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Predicted class labels, or 0/1 label indicators.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted class labels, 0/1 label indicators, or for multi-output
+            multiclass targets one column of class labels per task.
         """
         proba = self.predict_proba(X)
+        if self._is_multioutput_multiclass():
+            return np.column_stack(
+                [
+                    c[np.argmax(p, axis=1)]
+                    for c, p in zip(self.classes_, proba, strict=True)
+                ]
+            )
         if self.n_outputs_ > 1:
             return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given data; subset accuracy for several targets.
+
+        As scikit-learn's ``ClassifierMixin``: the share of rows whose
+        prediction is right. For multilabel and multi-output multiclass
+        targets a row counts as right only when every column is (the subset
+        accuracy that ``accuracy_score`` computes for multilabel targets, and
+        ``MultiOutputClassifier.score`` for multi-output ones).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            Weighted share of correctly predicted rows.
+        """
+        check_is_fitted(self)
+        if not self._is_multioutput_multiclass():
+            return super().score(X, y, sample_weight=sample_weight)
+        y = np.asarray(y)
+        if y.ndim != 2 or y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y must have {self.n_outputs_} columns, one per task; got an "
+                f"array of shape {y.shape}."
+            )
+        correct = np.all(y == self.predict(X), axis=1)
+        return float(np.average(correct, weights=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -204,8 +353,44 @@ class NetClassifierMixin(ClassifierMixin):
         return tags
 
 
+def _per_task(classes) -> bool:
+    """Whether ``classes`` holds one array of classes per column of ``y``."""
+    return (
+        classes is not None
+        and len(classes) > 0
+        and all(np.ndim(c) == 1 for c in classes)
+    )
+
+
+def _check_labels(seen, fitted, *, warm_start, where=""):
+    """Labels ``seen`` in ``y`` must be the ``fitted`` classes (``warm_start``,
+    as in scikit-learn's MLP) or some of them (``partial_fit``)."""
+    if warm_start:
+        if not np.array_equal(seen, fitted):
+            raise ValueError(
+                "warm_start can only be used where y has the same classes as "
+                f"in the previous call to fit: previously got {fitted.tolist()}, "
+                f"y has {seen.tolist()}{where}."
+            )
+        return
+    unseen = np.setdiff1d(seen, fitted)
+    if unseen.size:
+        raise ValueError(
+            f"y contains labels {unseen.tolist()} not in classes_ "
+            f"{fitted.tolist()}{where}: partial_fit needs the classes of the "
+            "first call (pass every class to the first partial_fit with "
+            "`classes`)."
+        )
+
+
 def _softmax(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=-1)
+
+
+def _task_softmax(logits: torch.Tensor, n_classes: list[int]) -> torch.Tensor:
+    """Softmax over each task's block of logits (blocks side by side)."""
+    blocks = logits.split(n_classes, dim=-1)
+    return torch.cat([torch.softmax(block, dim=-1) for block in blocks], dim=-1)
 
 
 def _binary_proba(logit: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,17 @@ SHARED_PARAMETERS = """\
     activation : {'relu', 'tanh', 'logistic', 'gelu', 'identity'}, default='relu'
         Nonlinearity after each hidden layer.
 
+    shared_layers : int, default=None
+        Parameter sharing between tasks (the columns of a multi-output
+        ``y``). ``None``: one network for all targets. An int ``s``: the first
+        ``s`` hidden layers form a trunk that all tasks share; each task gets
+        its own copy of the remaining hidden layers (its tower) and its own
+        output head. ``0`` gives separate networks, trained together;
+        ``len(hidden_layer_sizes)`` shares every hidden layer and separates
+        only the heads. On single-output data there is one tower: the
+        network of ``shared_layers=None``, with its parameters named as a
+        tower.
+
     alpha : float, default=1e-4
         Strength of the parameter norm penalty ``alpha * Omega(weights)``. It
         applies to every weight tensor (hidden and output layers) and never to
@@ -29,6 +40,28 @@ SHARED_PARAMETERS = """\
     max_norm : float, default=None
         If set, after every parameter update each unit's incoming weight
         vector is rescaled to an L2 norm of at most ``max_norm``.
+
+    tie_groups : None, 'tasks' or sequence of sequence of str, default=None
+        Parameter tying: groups of parameters that the penalty
+        ``tie_alpha * sum over groups, sum over pairs a < b of
+        Omega(w_a - w_b)`` pulls towards each other. ``'tasks'`` (needs
+        ``shared_layers``) ties the weights of each tower layer, output head
+        included, to the same layer of every other tower; biases are not
+        tied (each task keeps its own offsets), and a head only to the heads
+        of the same shape (tasks with as many classes). Otherwise, groups of
+        two or more names of parameters of one shape, as listed by
+        ``parameter_names_`` (or by :meth:`parameter_names` before fitting),
+        e.g. ``[['towers.0.output.weight', 'towers.1.output.weight']]``.
+
+    tie_alpha : float, default=0.0
+        Strength of the tying penalty; ``0`` ties nothing. The larger, the
+        closer the tied parameters: towers tied with a large ``tie_alpha``
+        approach one shared network (with per-task biases).
+
+    tie_norm : {'l2', 'l1'}, default='l2'
+        ``Omega`` of the tying penalty: the squared L2 norm of each
+        difference ``sum (w_a - w_b)**2``, or its L1 norm
+        ``sum |w_a - w_b|``, which favours entries that agree exactly.
 
     activity_alpha : float, default=0.0
         Strength of the sparse-representation penalty on the hidden
@@ -150,7 +183,8 @@ SHARED_ATTRIBUTES = """\
         with string column names).
 
     module_ : torch.nn.Module
-        The trained network (:class:`sklreg.nn.MLP`).
+        The trained network: :class:`sklreg.nn.MLP`, or
+        :class:`sklreg.nn.MultiTaskMLP` when ``shared_layers`` is set.
 
     history_ : list of dict
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
@@ -184,12 +218,16 @@ SHARED_ATTRIBUTES = """\
         ``refit``), else None.
 
     n_parameters_ : int
-        Number of trainable parameters.
+        Number of trainable parameters (every tower counted).
 
     parameter_names_ : list of str
         Names of ``module_.named_parameters()``: ``hidden.{i}.weight``,
         ``hidden.{i}.bias`` for hidden layer ``i`` (from 0), then
-        ``output.weight`` and ``output.bias``.
+        ``output.weight`` and ``output.bias``. With ``shared_layers=s``:
+        ``hidden.{i}.*`` for the shared layers ``i < s``, then for each task
+        ``t`` (from 0) ``towers.{t}.hidden.{i}.weight``,
+        ``towers.{t}.hidden.{i}.bias`` for ``i >= s`` and
+        ``towers.{t}.output.weight``, ``towers.{t}.output.bias``.
 """
 
 

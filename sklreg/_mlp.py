@@ -5,21 +5,27 @@ from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
 from ._regressor import NetRegressorMixin
-from .nn import MLP
+from .nn import MLP, MultiTaskMLP, parameter_names
 
 
 class BaseRegularizedMLP(BaseRegularizedNet):
     """Hyperparameters and network of the MLP estimators; not for direct use."""
+
+    _architecture_keys = (*BaseRegularizedNet._architecture_keys, "shared_layers")
 
     def __init__(
         self,
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        shared_layers=None,
         alpha=1e-4,
         norm="l2",
         l1_ratio=0.5,
         max_norm=None,
+        tie_groups=None,
+        tie_alpha=0.0,
+        tie_norm="l2",
         activity_alpha=0.0,
         activity_norm="l1",
         dropout=0.0,
@@ -45,10 +51,14 @@ class BaseRegularizedMLP(BaseRegularizedNet):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.shared_layers = shared_layers
         self.alpha = alpha
         self.norm = norm
         self.l1_ratio = l1_ratio
         self.max_norm = max_norm
+        self.tie_groups = tie_groups
+        self.tie_alpha = tie_alpha
+        self.tie_norm = tie_norm
         self.activity_alpha = activity_alpha
         self.activity_norm = activity_norm
         self.dropout = dropout
@@ -72,16 +82,85 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _check_params(self):
+        """Adds ``shared_layers`` (at most the number of hidden layers) and its
+        rule with ``tie_groups='tasks'`` to the base rules."""
+        config = super()._check_params()
+        n_hidden = len(config.hidden_layer_sizes)
+        shared = self.shared_layers
+        if shared is not None and shared > n_hidden:
+            raise ValueError(
+                f"The 'shared_layers' parameter must be at most the number of "
+                f"hidden layers ({n_hidden} for hidden_layer_sizes="
+                f"{self.hidden_layer_sizes!r}), or None. Got {shared!r} instead."
+            )
+        if isinstance(self.tie_groups, str) and shared is None:
+            raise ValueError(
+                "tie_groups='tasks' ties the towers of the tasks, but "
+                "shared_layers=None builds no towers (one network for all "
+                "outputs). Set shared_layers to the number of hidden layers the "
+                "tasks share (0 for none)."
+            )
+        config.shared_layers = None if shared is None else int(shared)
+        return config
+
     def _build_module(self, n_features, n_outputs, config, dtype, generator):
-        return MLP(
-            n_features,
-            config.hidden_layer_sizes,
-            n_outputs,
+        layers = dict(
             activation=config.activation,
             dropout=config.dropout,
             input_dropout=self.input_dropout,
             dtype=dtype,
             generator=generator,
+        )
+        if config.shared_layers is None:
+            return MLP(n_features, config.hidden_layer_sizes, n_outputs, **layers)
+        return MultiTaskMLP(
+            n_features,
+            config.hidden_layer_sizes,
+            self._task_output_units(n_outputs),
+            shared_layers=config.shared_layers,
+            **layers,
+        )
+
+    def parameter_names(self, n_outputs=1):
+        """List the names the network's parameters will have, before fitting.
+
+        Use them to write ``tie_groups``. After ``fit`` on targets with
+        ``n_outputs`` columns, ``parameter_names_`` is this list.
+
+        Parameters
+        ----------
+        n_outputs : int, default=1
+            Number of targets (``n_outputs_`` after fitting): the columns of a
+            multi-output ``y`` (regression outputs, labels of a multilabel
+            target, or multiclass columns), 1 for a single target. With
+            ``shared_layers`` set, each target has its own tower.
+
+        Returns
+        -------
+        names : list of str
+            The names of ``module_.named_parameters()``, in order:
+            ``hidden.{i}.weight``, ``hidden.{i}.bias`` for the shared hidden
+            layers (all of them when ``shared_layers=None``, then
+            ``output.weight``, ``output.bias``), and with towers, for each
+            task ``t``, ``towers.{t}.hidden.{i}.weight``,
+            ``towers.{t}.hidden.{i}.bias`` for ``i >= shared_layers`` and
+            ``towers.{t}.output.weight``, ``towers.{t}.output.bias``.
+
+        Examples
+        --------
+        >>> from sklreg import RegularizedMLPRegressor
+        >>> reg = RegularizedMLPRegressor((8,), shared_layers=0)
+        >>> reg.parameter_names(n_outputs=2)  # doctest: +NORMALIZE_WHITESPACE
+        ['towers.0.hidden.0.weight', 'towers.0.hidden.0.bias',
+         'towers.0.output.weight', 'towers.0.output.bias',
+         'towers.1.hidden.0.weight', 'towers.1.hidden.0.bias',
+         'towers.1.output.weight', 'towers.1.output.bias']
+        """
+        self._validate_params()
+        config = self._check_params()
+        return parameter_names(
+            len(config.hidden_layer_sizes), int(n_outputs), config.shared_layers
         )
 
 
@@ -89,11 +168,15 @@ class BaseRegularizedMLP(BaseRegularizedNet):
 class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     """Multi-layer perceptron classifier with deep-learning regularizers.
 
-    Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
-    minibatch gradient steps, where ``data_loss`` is the sample-weighted mean
-    cross-entropy of the minibatch (binary cross-entropy averaged over labels
-    for multilabel targets). Supports binary, multiclass and multilabel
-    (indicator matrix) targets.
+    Minimises ``data_loss + alpha * Omega(weights) + tie penalty + activity
+    penalty`` with minibatch gradient steps, where ``data_loss`` is the
+    sample-weighted mean cross-entropy of the minibatch (binary cross-entropy
+    averaged over labels for multilabel targets, cross-entropy averaged over
+    columns for multi-output multiclass targets). Supports binary,
+    multiclass, multilabel (indicator matrix) and multi-output multiclass
+    targets; the columns of a multi-output target are tasks, which may share
+    all, some or none of the hidden layers (``shared_layers``) and be tied
+    softly (``tie_groups``).
 
     Parameters
     ----------
@@ -101,13 +184,15 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
         Class labels (for multilabel targets, the label indices
-        ``0 .. n_labels - 1``).
+        ``0 .. n_labels - 1``; for multi-output multiclass targets, one array
+        of class labels per column of ``y``).
 
     n_outputs_ : int
         Number of targets: 1 for binary and multiclass, the number of labels
-        for multilabel targets.
+        for multilabel targets, the number of columns for multi-output
+        multiclass targets.
 
     {attributes}
 
@@ -141,10 +226,13 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
 class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
     """Multi-layer perceptron regressor with deep-learning regularizers.
 
-    Minimises ``data_loss + alpha * Omega(weights) + activity penalty`` with
-    minibatch gradient steps, where ``data_loss`` is the sample-weighted mean
-    over rows of the squared error averaged over outputs (no 1/2 factor).
-    Supports single- and multi-output targets.
+    Minimises ``data_loss + alpha * Omega(weights) + tie penalty + activity
+    penalty`` with minibatch gradient steps, where ``data_loss`` is the
+    sample-weighted mean over rows of the squared error averaged over outputs
+    (no 1/2 factor). Supports single- and multi-output targets; the outputs
+    of a multi-output target are tasks, which may share all, some or none of
+    the hidden layers (``shared_layers``) and be tied softly
+    (``tie_groups``).
 
     Parameters
     ----------

@@ -5,6 +5,8 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from .nn import DataLoss
+
 
 class NetRegressorMixin(RegressorMixin):
     """Regressor layer; combine with :class:`~sklreg._base.BaseRegularizedNet`."""
@@ -19,7 +21,11 @@ class NetRegressorMixin(RegressorMixin):
                 f"y has {y.shape[1]} outputs but the network was fitted with "
                 f"{self.n_outputs_}."
             )
-        return y, y.shape[1], "squared_error"
+        return y, y.shape[1], DataLoss("squared_error")
+
+    def _task_output_units(self, n_output_units):
+        """Output units of each task's head: one per target."""
+        return (1,) * n_output_units
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

@@ -2,8 +2,9 @@
 
 The default configuration passes every check with no expected failure. The
 regularizers are checked too: every penalty and constraint together passes
-everything; dropout passes everything but sample-weight equivalence, which it
-cannot meet exactly (see ``DROPOUT_REASON``).
+everything; one tower per task, tied, passes everything; dropout passes
+everything but sample-weight equivalence, which it cannot meet exactly (see
+``DROPOUT_REASON``).
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -15,6 +16,7 @@ from .conftest import FAST
 REGULARIZED = dict(
     alpha=1e-3, norm="elasticnet", activity_alpha=1e-4, max_norm=2.0, solver="adamw"
 )
+TOWERS = dict(shared_layers=0, tie_groups="tasks", tie_alpha=1e-2)
 DROPOUT = dict(dropout=0.2, input_dropout=0.1)
 DROPOUT_REASON = (
     "dropout draws an independent mask for every row, so a row repeated k "
@@ -25,7 +27,7 @@ DROPOUT_REASON = (
 ESTIMATORS = [
     Estimator(**FAST, **extra, random_state=0)
     for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor)
-    for extra in ({}, REGULARIZED, DROPOUT)
+    for extra in ({}, REGULARIZED, TOWERS, DROPOUT)
 ]
 
 

@@ -11,7 +11,12 @@ PUBLIC = [
     f"sklreg.{cls}{method}"
     for cls in ("RegularizedMLPClassifier", "RegularizedMLPRegressor")
     for method in ("", ".fit", ".partial_fit", ".predict")
-] + ["sklreg.RegularizedMLPClassifier.predict_proba"]
+] + [
+    "sklreg.RegularizedMLPClassifier.predict_proba",
+    "sklreg.RegularizedMLPClassifier.predict_log_proba",
+    "sklreg.RegularizedMLPClassifier.score",
+    "sklreg.RegularizedMLPRegressor.parameter_names",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC)

@@ -43,6 +43,12 @@ INVALID = [
     ("scoring", "no_such_scorer"),
     ("refit", "all"),
     ("refit", "epochs"),  # refit needs early_stopping=True
+    ("shared_layers", -1),
+    ("shared_layers", 2),  # beyond the one hidden layer
+    ("tie_groups", "towers"),
+    ("tie_groups", [["hidden.0.weight"]]),  # a group of one
+    ("tie_alpha", -1.0),
+    ("tie_norm", "l0"),
     ("solver", "lbfgs"),
     ("learning_rate_init", 0.0),
     ("momentum", 2.0),
@@ -190,13 +196,6 @@ def test_one_class_is_a_clear_error(data):
     X, _ = data
     with pytest.raises(ValueError, match="one class"):
         RegularizedMLPClassifier(**FAST).fit(X, np.zeros(len(X)))
-
-
-def test_multiclass_multioutput_is_a_clear_error(data):
-    X, _ = data
-    Y = np.c_[np.arange(len(X)) % 3, np.arange(len(X)) % 4]
-    with pytest.raises(ValueError, match="multiclass-multioutput"):
-        RegularizedMLPClassifier(**FAST).fit(X, Y)
 
 
 def test_verbose_prints_one_line_per_epoch(data, capsys):

@@ -1,17 +1,22 @@
 """The torch side without scikit-learn: modules, losses, penalties, batches."""
 
+import itertools
 import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from sklreg._training import TensorBatchIterator, TensorData
-from sklreg.nn import MLP, DataLoss
+from sklreg.nn import MLP, DataLoss, MultiTaskMLP, mc_dropout, parameter_names
 from sklreg.penalties import (
     ActivityPenalty,
+    TiePenalty,
     WeightNormPenalty,
     elastic_net_norm,
     l1_norm,
+    pairwise_l1_norm,
+    pairwise_squared_l2_norm,
     squared_l2_norm,
     weight_parameters,
 )
@@ -159,3 +164,168 @@ def test_batch_iterator_gathers_in_blocks(monkeypatch):
     monkeypatch.setattr(data_module, "GATHER_BYTES", 2**30)
     whole = TensorBatchIterator(data, batch_size=3, shuffle=True, seed=0)
     assert torch.cat([xb for xb, _, _ in whole]).ravel().tolist() == rows.tolist()
+
+
+def small_towers(task_outputs=(2, 3, 2), shared_layers=1, **kwargs):
+    return MultiTaskMLP(
+        3,
+        (4, 5),
+        task_outputs,
+        shared_layers=shared_layers,
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(0),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("shared_layers", [0, 1, 2])
+def test_towers_compute_each_task_as_its_own_network(shared_layers):
+    towers = small_towers(shared_layers=shared_layers)
+    names = [name for name, _ in towers.named_parameters()]
+    assert names == parameter_names(2, n_tasks=3, shared_layers=shared_layers)
+    X = torch.randn(7, 3, dtype=torch.float64)
+    out, hidden = towers(X, return_hidden=True)
+
+    def one_task(t):
+        h = X
+        for i in range(2):
+            layer = (
+                towers.hidden[i]
+                if i < shared_layers
+                else towers.towers[t].hidden[str(i)]
+            )
+            h = torch.relu(layer(h))
+        return towers.towers[t].output(h)
+
+    expected = torch.cat([one_task(t) for t in range(3)], dim=1)
+    assert out.shape == (7, 2 + 3 + 2)
+    torch.testing.assert_close(out, expected)
+    assert [h.shape for h in hidden] == [
+        (7, 4) if shared_layers > 0 else (7, 3, 4),
+        (7, 5) if shared_layers > 1 else (7, 3, 5),
+    ]
+    # towers do not mix: task 0's loss has no gradient in the other towers
+    out[:, :2].sum().backward()
+    for name, param in towers.named_parameters():
+        if name.startswith(("towers.1.", "towers.2.")):
+            assert param.grad is None or not param.grad.any(), name
+        elif name.startswith("towers.0."):
+            assert param.grad.any(), name
+
+
+def test_one_tower_is_the_plain_mlp():
+    tower = small_towers(task_outputs=(2,), shared_layers=0)
+    mlp = small_mlp()
+    for p, q in zip(tower.parameters(), mlp.parameters(), strict=True):
+        assert torch.equal(p, q)  # the same initial draws
+    X = torch.randn(7, 3, dtype=torch.float64)
+    torch.testing.assert_close(tower(X), mlp(X))
+    assert tower.tower_weight_groups() == []
+
+
+def test_tower_weight_groups_pair_layers_and_heads_of_one_shape():
+    towers = small_towers(task_outputs=(2, 3, 2), shared_layers=1)
+    assert towers.tower_weight_groups() == [
+        [f"towers.{t}.hidden.1.weight" for t in range(3)],
+        ["towers.0.output.weight", "towers.2.output.weight"],
+    ]
+    assert towers.width == max(3, 4, 3 * 5, 3 * 3)
+
+
+def test_towers_in_monte_carlo_mode():
+    towers = small_towers(shared_layers=1, dropout=(0.3, 0.5), input_dropout=0.2)
+    towers.eval()
+    X = torch.randn(9, 3, dtype=torch.float64)
+    with mc_dropout(towers, 4, torch.Generator().manual_seed(0)):
+        out = towers(X)
+        again = towers(X[3:5])  # the same masks: rows do not depend on others
+    assert out.shape == (4, 9, 7)
+    torch.testing.assert_close(again, out[:, 3:5])
+    assert not torch.allclose(out[0], out[1])  # thinned networks differ
+    torch.testing.assert_close(towers(X), towers(X))  # deterministic again
+
+
+def test_tower_dropout_drops_units_of_each_tower_independently():
+    towers = small_towers(task_outputs=(1, 1), shared_layers=0, dropout=(0.5, 0.5))
+    layer = towers.hidden_drop[0]
+    assert layer.unit_dims == 2
+    h = torch.ones(200, 2, 4, dtype=torch.float64)
+    dropped = layer(h) == 0
+    assert 0.3 < dropped.double().mean() < 0.7
+    assert not torch.equal(dropped[:, 0], dropped[:, 1])
+
+
+def test_task_cross_entropy_is_the_mean_over_tasks():
+    n_classes = (3, 2, 3)
+    out = torch.randn(6, sum(n_classes), dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([[0, 1, 2], [2, 0, 0], [1, 1, 1]] * 2)
+    w = torch.tensor([1.0, 0.0, 2.0, 1.0, 3.0, 0.5], dtype=torch.float64)
+    blocks = out.split(n_classes, dim=1)
+    per_task = torch.stack(
+        [
+            F.cross_entropy(b, target[:, t], reduction="none")
+            for t, b in enumerate(blocks)
+        ],
+        dim=1,
+    )
+    loss = DataLoss("cross_entropy", n_classes=n_classes)
+    torch.testing.assert_close(loss(out, target), per_task.mean())
+    weighted = loss(out, target, w)
+    torch.testing.assert_close(weighted, (per_task.mean(1) * w).sum() / w.sum())
+    weighted.backward()
+    assert torch.isfinite(out.grad).all()
+    expected = torch.autograd.grad(
+        (per_task.mean(1) * w).sum() / w.sum(), out, retain_graph=False
+    )[0]
+    torch.testing.assert_close(out.grad, expected)
+    with pytest.raises(ValueError, match="cross_entropy"):
+        DataLoss("squared_error", n_classes=n_classes)
+
+
+def test_pairwise_norms_sum_over_pairs():
+    tensors = [torch.randn(3, 2, dtype=torch.float64) for _ in range(4)]
+    pairs = list(itertools.combinations(tensors, 2))
+    l1 = sum((a - b).abs().sum() for a, b in pairs)
+    l2 = sum((a - b).square().sum() for a, b in pairs)
+    torch.testing.assert_close(pairwise_l1_norm(tensors), l1)
+    torch.testing.assert_close(pairwise_squared_l2_norm(tensors), l2)
+    a = torch.tensor([1.0, -2.0])
+    assert pairwise_l1_norm([a, a + 3]).item() == 6.0
+    assert pairwise_squared_l2_norm([a, a + 3]).item() == 18.0
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2"])
+def test_pairwise_norm_gradients_match_the_pairs(norm):
+    leaves = [torch.randn(5, dtype=torch.float64, requires_grad=True) for _ in range(3)]
+    fast = {"l1": pairwise_l1_norm, "l2": pairwise_squared_l2_norm}[norm]
+    omega = {"l1": lambda d: d.abs().sum(), "l2": lambda d: d.square().sum()}[norm]
+    grads = torch.autograd.grad(fast(leaves), leaves)
+    slow = sum(omega(a - b) for a, b in itertools.combinations(leaves, 2))
+    for g, h in zip(grads, torch.autograd.grad(slow, leaves), strict=True):
+        torch.testing.assert_close(g, h)
+
+
+def test_tie_penalty_applies_to_the_named_groups_only():
+    towers = small_towers(task_outputs=(1, 1, 1), shared_layers=1)
+    params = dict(towers.named_parameters())
+    groups = [
+        ["towers.0.hidden.1.weight", "towers.2.hidden.1.weight"],
+        ["towers.0.output.bias", "towers.1.output.bias", "towers.2.output.bias"],
+    ]
+    penalty = TiePenalty(0.5, groups, norm="l2").bind(towers)
+    assert penalty.name == "tie_penalty"
+    value = penalty()
+    expected = 0.5 * sum(
+        pairwise_squared_l2_norm([params[n] for n in group]) for group in groups
+    )
+    torch.testing.assert_close(value, expected)
+    value.backward()
+    named = {n for group in groups for n in group}
+    for name, param in towers.named_parameters():
+        assert (param.grad is not None) == (name in named), name
+    w0, w2 = params["towers.0.hidden.1.weight"], params["towers.2.hidden.1.weight"]
+    torch.testing.assert_close(w0.grad, 0.5 * 2 * (w0 - w2).detach())
+    with pytest.raises(ValueError, match="towers.5.output.weight"):
+        TiePenalty(1.0, [["towers.0.output.weight", "towers.5.output.weight"]]).bind(
+            towers
+        )

@@ -9,6 +9,7 @@ from ._dropout import Dropout, mc_dropout
 from ._init import glorot_uniform_
 from ._losses import DATA_LOSSES, DataLoss, weighted_mean
 from ._mlp import MLP
+from ._multitask import MultiTaskMLP, parameter_names
 
 __all__ = [
     "ACTIVATIONS",
@@ -16,7 +17,9 @@ __all__ = [
     "MLP",
     "DataLoss",
     "Dropout",
+    "MultiTaskMLP",
     "glorot_uniform_",
     "mc_dropout",
+    "parameter_names",
     "weighted_mean",
 ]

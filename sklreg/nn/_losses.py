@@ -6,6 +6,8 @@ that an integer weight is equivalent to repeating the row and a zero weight to
 dropping it.
 """
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -50,6 +52,35 @@ _MEAN_LOSSES = {
 }
 
 
+def _task_cross_entropy(
+    output: torch.Tensor,
+    target: torch.Tensor,
+    widest: int,
+    columns: torch.Tensor | None,
+    reduction: str = "none",
+) -> torch.Tensor:
+    """Softmax cross-entropy of several tasks, averaged over the tasks.
+
+    ``output`` (n, sum of the tasks' classes) holds one block of logits per
+    task, side by side; ``target`` (n, n_tasks) the class index of each task.
+    When the blocks differ in width, ``columns`` says where each logit goes
+    in blocks padded to the ``widest`` one (``t * widest + j`` for class ``j``
+    of task ``t``); it is None when every block is ``widest`` wide.
+    Padded logits are ``-inf``: they get zero probability and no gradient.
+
+    With ``reduction='none'`` returns one value per row (the mean over tasks);
+    with ``'mean'``, the mean over rows and tasks.
+    """
+    logits = output
+    if columns is not None:
+        n_tasks = target.shape[1]
+        logits = output.new_full((len(output), n_tasks * widest), -torch.inf)
+        logits = logits.index_copy(1, columns, output)
+    logits = logits.unflatten(1, (-1, widest)).transpose(1, 2)  # (n, widest, T)
+    loss = F.cross_entropy(logits, target, reduction=reduction)
+    return loss.mean(dim=1) if reduction == "none" else loss
+
+
 class DataLoss(nn.Module):
     """Sample-weighted mean of a per-sample loss: the data term of the objective.
 
@@ -57,13 +88,37 @@ class DataLoss(nn.Module):
     ----------
     name : {'cross_entropy', 'binary_cross_entropy', 'squared_error'}
         Key of :data:`DATA_LOSSES`.
+    n_classes : sequence of int, default=None
+        For ``'cross_entropy'`` on several tasks at once: the number of
+        classes of each task. The output then holds one block of logits per
+        task, side by side (task 0's classes first), the target one column
+        of class indices per task, and the loss of a row is the mean over
+        tasks of each task's softmax cross-entropy.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, n_classes: Sequence[int] | None = None):
         super().__init__()
+        if n_classes is not None and name != "cross_entropy":
+            raise ValueError(
+                f"n_classes applies to the 'cross_entropy' loss, not to {name!r}"
+            )
         self.name = name
+        self.n_classes = None if n_classes is None else tuple(map(int, n_classes))
         self._per_sample = DATA_LOSSES[name]
         self._mean = _MEAN_LOSSES[name]
+        self._widest = columns = None
+        if self.n_classes is not None:
+            self._widest = widest = max(self.n_classes)
+            if len(set(self.n_classes)) > 1:  # blocks of different widths
+                columns = torch.tensor(
+                    [
+                        t * widest + j
+                        for t, c in enumerate(self.n_classes)
+                        for j in range(c)
+                    ]
+                )
+        # a buffer, so that it moves to the training device with the loss
+        self.register_buffer("task_columns", columns, persistent=False)
 
     def forward(
         self,
@@ -71,9 +126,17 @@ class DataLoss(nn.Module):
         target: torch.Tensor,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        if self.n_classes is not None:
+            widest, columns = self._widest, self.task_columns
+            if weight is None:
+                return _task_cross_entropy(output, target, widest, columns, "mean")
+            values = _task_cross_entropy(output, target, widest, columns)
+            return weighted_mean(values, weight)
         if weight is None:
             return self._mean(output, target)
         return weighted_mean(self._per_sample(output, target), weight)
 
     def extra_repr(self) -> str:
-        return repr(self.name)
+        if self.n_classes is None:
+            return repr(self.name)
+        return f"{self.name!r}, n_classes={self.n_classes}"

@@ -1,16 +1,27 @@
 """Regularization penalties: pure functions on tensors and the objects that apply them.
 
 ``_functional`` holds the maths (``l1_norm``, ``squared_l2_norm``,
-``elastic_net_norm``); ``_penalty`` holds small penalty objects that know which
-tensors they apply to and how strongly. Each penalty object has a ``name``, the
-key under which its value is recorded per epoch in ``history_``.
+``elastic_net_norm``, and for tying ``pairwise_l1_norm`` and
+``pairwise_squared_l2_norm``); ``_penalty`` holds small penalty objects that
+know which tensors they apply to and how strongly. Each penalty object has a
+``name``, the key under which its value is recorded per epoch in
+``history_``.
 """
 
-from ._functional import NORMS, elastic_net_norm, l1_norm, squared_l2_norm
+from ._functional import (
+    NORMS,
+    TIE_NORMS,
+    elastic_net_norm,
+    l1_norm,
+    pairwise_l1_norm,
+    pairwise_squared_l2_norm,
+    squared_l2_norm,
+)
 from ._penalty import (
     PENALTY_TERMS,
     ActivityPenalty,
     Penalty,
+    TiePenalty,
     WeightNormPenalty,
     weight_parameters,
 )
@@ -18,11 +29,15 @@ from ._penalty import (
 __all__ = [
     "NORMS",
     "PENALTY_TERMS",
+    "TIE_NORMS",
     "ActivityPenalty",
     "Penalty",
+    "TiePenalty",
     "WeightNormPenalty",
     "elastic_net_norm",
     "l1_norm",
+    "pairwise_l1_norm",
+    "pairwise_squared_l2_norm",
     "squared_l2_norm",
     "weight_parameters",
 ]

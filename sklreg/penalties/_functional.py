@@ -1,9 +1,13 @@
 """Norms of lists of tensors, the building blocks of every penalty.
 
-Each function takes a sequence of tensors and returns the norm summed over all
-of them. With ``dim=None`` the result is a scalar; with ``dim=d`` every tensor
-is reduced over dimension ``d`` only (e.g. one value per row of activations),
-and the per-tensor results, which must then have equal shapes, are added.
+Each norm function takes a sequence of tensors and returns the norm summed over
+all of them. With ``dim=None`` the result is a scalar; with ``dim=d`` every
+tensor is reduced over dimension ``d`` only (e.g. one value per row of
+activations), and the per-tensor results, which must then have equal shapes,
+are added.
+
+The pairwise functions take tensors of one shape and return the norm of their
+differences summed over every pair: the building block of parameter tying.
 """
 
 from collections.abc import Sequence
@@ -47,4 +51,37 @@ NORMS = {
     "l1": l1_norm,
     "l2": squared_l2_norm,
     "elasticnet": elastic_net_norm,
+}
+
+
+def pairwise_l1_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``sum over pairs a < b of sum |t_a - t_b|`` for tensors of one shape.
+
+    Computed without forming the pairs: at each position, with the ``m``
+    values sorted, ``sum_{a<b} |x_a - x_b| = sum_k (2k - m + 1) x_(k)``
+    (``k`` from 0). Memory and time grow with the number of tensors, not
+    with the number of pairs.
+    """
+    stacked = torch.stack(list(tensors))
+    m = len(stacked)
+    ordered = stacked.sort(dim=0).values
+    rank = torch.arange(m, dtype=stacked.dtype, device=stacked.device)
+    coefficient = (2 * rank - (m - 1)).reshape(-1, *([1] * (stacked.ndim - 1)))
+    return (coefficient * ordered).sum()
+
+
+def pairwise_squared_l2_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``sum over pairs a < b of sum (t_a - t_b)**2`` for tensors of one shape.
+
+    Computed without forming the pairs, as ``m`` times the squared distance
+    of the ``m`` tensors to their mean.
+    """
+    stacked = torch.stack(list(tensors))
+    return len(stacked) * (stacked - stacked.mean(dim=0)).square().sum()
+
+
+#: Maps each allowed value of the ``tie_norm`` hyperparameter to its function.
+TIE_NORMS = {
+    "l1": pairwise_l1_norm,
+    "l2": pairwise_squared_l2_norm,
 }

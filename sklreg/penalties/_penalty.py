@@ -1,13 +1,15 @@
 """Penalty objects: a pure norm function, its strength, and its targets."""
 
 import copy
-from functools import partial
+from collections.abc import Sequence
+from functools import partial, reduce
+from operator import add
 
 import torch
 from torch import nn
 
 from ..nn import weighted_mean
-from ._functional import NORMS
+from ._functional import NORMS, TIE_NORMS
 
 #: The penalty terms recorded in ``history_`` (each 0.0 when its regularizer is
 #: off), in the order they appear there.
@@ -114,3 +116,42 @@ class ActivityPenalty(Penalty):
             return (self.alpha / len(hidden[0])) * self._omega(hidden)
         rows = [h.flatten(1) for h in hidden]  # rows first; units may be n-D
         return self.alpha * weighted_mean(self._omega(rows, dim=1), weight)
+
+
+class TiePenalty(Penalty):
+    """``alpha * sum over groups, sum over pairs a < b of Omega(w_a - w_b)``.
+
+    Pulls the parameters of each group towards each other (soft parameter
+    sharing): a large ``alpha`` makes them nearly equal, ``alpha = 0`` leaves
+    them independent.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty.
+    groups : sequence of sequence of str
+        Groups of parameter names (as in ``module.named_parameters()``); the
+        parameters of a group must have one shape.
+    norm : {'l2', 'l1'}, default='l2'
+        ``Omega``: squared L2 norm or L1 norm of each difference.
+    """
+
+    name = "tie_penalty"
+
+    def __init__(self, alpha: float, groups: Sequence[Sequence[str]], norm: str = "l2"):
+        self.alpha = float(alpha)
+        self.groups = tuple(tuple(group) for group in groups)
+        self.norm = norm
+        self._omega = TIE_NORMS[norm]
+
+    def bind(self, module: nn.Module) -> "TiePenalty":
+        bound = super().bind(module)
+        params = dict(module.named_parameters())
+        unknown = [n for group in self.groups for n in group if n not in params]
+        if unknown:
+            raise ValueError(f"The module has no parameter named {unknown[0]!r}.")
+        bound.groups_ = [[params[name] for name in group] for group in self.groups]
+        return bound
+
+    def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        return self.alpha * reduce(add, map(self._omega, self.groups_))
