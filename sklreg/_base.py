@@ -31,10 +31,11 @@ from ._early_stopping import refit_epochs, validation_scorer, validation_split
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
-    BatchProgressBar,
     EarlyStopping,
+    EpochLog,
     MaxNormConstraint,
     PenalizedNet,
+    ProgressBar,
     TensorData,
     as_rows,
     forward_outputs,
@@ -232,20 +233,44 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         device,
         n_samples,
         *,
-        early_stopping=False,
+        epochs,
         max_updates=None,
+        early_stopping=False,
+        phase="training",
+        title=None,
+        header=True,
     ):
+        """The training engine for one training call of ``epochs`` epochs.
+
+        ``phase`` names the call on the progress bar (``verbose=2``);
+        ``title`` is a line printed before its epoch log (``verbose >= 1``),
+        whose header a continued table (``header=False``) leaves out.
+        """
+        penalties = self._build_penalties()
         callbacks = []
         if early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(self.patience, self.tol)))
         if self.max_norm is not None:
             callbacks.append(("max_norm", MaxNormConstraint(self.max_norm)))
         if self.verbose >= 2:
-            callbacks.append(("progress_bar", BatchProgressBar()))
+            callbacks.append(("progress_bar", ProgressBar(phase)))
+        if self.verbose:
+            keys = ["train_loss"]
+            if penalties:  # else the data loss is the training loss
+                keys += ["data_loss", *(penalty.name for penalty in penalties)]
+            if early_stopping:  # valid_score is -valid_loss without a scorer
+                keys += ["valid_loss"] + (["valid_score"] if self.scoring else [])
+            log = EpochLog(
+                keys,
+                marked=keys[-1] if early_stopping else None,
+                title=title,
+                header=header,
+            )
+            callbacks.append(("epoch_log", log))
         net = PenalizedNet(
             module,
             DataLoss(loss_name),
-            penalties=self._build_penalties(),
+            penalties=penalties,
             solver=self.solver,
             lr=self.learning_rate_init,
             momentum=self.momentum,
@@ -254,7 +279,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             shuffle=self.shuffle,
             random_seed=self._seeds[1],
             max_updates=max_updates,
-            max_epochs=self.max_iter,
+            max_epochs=epochs,
             callbacks=callbacks,
             device=str(device),
             verbose=int(self.verbose),
@@ -339,7 +364,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             key: getattr(config, key) for key in self._architecture_keys
         }
 
-        train, fit_kwargs = None, {}
+        train, fit_kwargs, title = None, {}, None
         if self.early_stopping:  # train on one part, score the other each epoch
             split_seed = derive_seeds(
                 self._seeds[2], len(previous.history) if continuing else 0
@@ -355,20 +380,25 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 valid_data=data.rows(valid),
                 valid_scorer=validation_scorer(self, self.scoring, X, y, weight, valid),
             )
+            title = (
+                f"Training on {len(train)} rows; early stopping validates on the "
+                f"other {len(valid)} (patience={self.patience})."
+            )
         n_train = X.shape[0] if train is None else len(train)
         net = self._build_net(
             module,
             loss_name,
             config.device,
             n_train,
+            epochs=1 if incremental else self.max_iter,
             early_stopping=self.early_stopping,
+            title=title,
+            header=not (incremental and continuing),
         )
         if continuing:
             self._continue(net, previous, keep_optimizer=incremental)
         self.net_ = net  # a validation scorer predicts through the net in training
-        net.partial_fit(
-            data.rows(train), epochs=1 if incremental else self.max_iter, **fit_kwargs
-        )
+        net.partial_fit(data.rows(train), **fit_kwargs)
         stopper = dict(net.callbacks_).get("early_stopping")
         self._check_outcome(net, stopper)
         self._set_fitted_attributes(net)
@@ -388,9 +418,19 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         epochs, updates = refit_epochs(
             self.refit, stopper, n_samples, self._batch_size(n_samples)
         )
-        net = self._build_net(module, loss_name, device, n_samples, max_updates=updates)
+        length = f"{epochs} epochs" if updates is None else f"{updates} updates"
+        net = self._build_net(
+            module,
+            loss_name,
+            device,
+            n_samples,
+            epochs=epochs,
+            max_updates=updates,
+            phase="refit",
+            title=f"Refit on all {n_samples} rows for {length} (refit={self.refit!r}).",
+        )
         self.net_ = net
-        net.partial_fit(data.rows(), epochs=epochs)
+        net.partial_fit(data.rows())
         self._check_outcome(net, None, phase="the refit on all rows")
         self.n_iter_ = self.refit_n_iter_ = len(net.history)
         self.t_ = self.refit_t_ = net.n_updates_
