@@ -6,14 +6,17 @@ encoded and which data loss applies (:mod:`sklreg._classifier`,
 :mod:`sklreg._regressor`) and which network is trained (:mod:`sklreg._mlp`).
 """
 
+from __future__ import annotations
+
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import (
@@ -41,9 +44,13 @@ from ._training import (
     forward_outputs,
     to_tensor,
 )
+from ._typing import ArrayLike, MatrixLike, fit_context
 from .nn import ACTIVATIONS, DataLoss
 from .penalties import NORMS, ActivityPenalty, WeightNormPenalty
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
 _MC_SEED_KEY = 1
@@ -287,8 +294,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         return net.initialize()
 
     # -- fitting ----------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Train the network on ``(X, y)`` for ``max_iter`` epochs.
 
         Parameters
