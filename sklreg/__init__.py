@@ -1,12 +1,19 @@
 """sklreg: regularized neural networks as scikit-learn estimators.
 
 Parameter norm penalties (L1, L2, elastic net; weights only), max-norm
-constraints, sparse-activation penalties and dropout, as hyperparameters of
-estimators that train PyTorch networks through skorch.
+constraints, sparse-activation penalties, dropout and early stopping, as
+hyperparameters of estimators that train PyTorch networks through skorch;
+``plot_history`` draws what each of them cost during training.
 """
 
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._plot import plot_history
 
 __version__ = "0.1.0"
 
-__all__ = ["RegularizedMLPClassifier", "RegularizedMLPRegressor", "__version__"]
+__all__ = [
+    "RegularizedMLPClassifier",
+    "RegularizedMLPRegressor",
+    "plot_history",
+    "__version__",
+]
