@@ -151,7 +151,7 @@ SHARED_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit`` (only for DataFrame input
         with string column names).
 
