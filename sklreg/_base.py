@@ -262,17 +262,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar(phase)))
         if self.verbose:
-            keys = ["train_loss"]
-            if penalties:  # else the data loss is the training loss
-                keys += ["data_loss", *(penalty.name for penalty in penalties)]
-            if early_stopping:  # valid_score is -valid_loss without a scorer
-                keys += ["valid_loss"] + (["valid_score"] if self.scoring else [])
-            log = EpochLog(
-                keys,
-                marked=keys[-1] if early_stopping else None,
-                title=title,
-                header=header,
-            )
+            log = self._epoch_log(penalties, early_stopping, title, header)
             callbacks.append(("epoch_log", log))
         net = PenalizedNet(
             module,
@@ -292,6 +282,20 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             verbose=int(self.verbose),
         )
         return net.initialize()
+
+    def _epoch_log(self, penalties, early_stopping, title, header) -> EpochLog:
+        """The ``verbose`` table: the training loss, then the data loss and
+        each active penalty, then the validation columns, the last marked on
+        each new best epoch."""
+        keys = ["train_loss"]
+        if penalties:  # else the data loss is the training loss
+            keys += ["data_loss", *(penalty.name for penalty in penalties)]
+        if early_stopping:  # without a scorer, valid_score is -valid_loss
+            keys.append("valid_loss")
+            if self.scoring is not None:
+                keys.append("valid_score")
+        marked = keys[-1] if early_stopping else None
+        return EpochLog(keys, marked=marked, title=title, header=header)
 
     # -- fitting ----------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)

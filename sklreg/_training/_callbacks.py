@@ -162,8 +162,7 @@ class ProgressBar(Callback):
         self.bar_.set_description_str(self._describe(), refresh=False)
 
     def on_train_end(self, net, **kwargs):
-        self.bar_.refresh()  # show the final count of epochs
-        self.bar_.close()
+        self.bar_.close()  # drawn a last time, with the final count of epochs
         del self.bar_
 
 
@@ -207,6 +206,8 @@ class EarlyStopping(Callback):
     snapshot_ : dict of str to Tensor or None
         The module's ``state_dict`` at the best epoch so far, on the CPU,
         while training runs (None once it has been loaded back).
+    stopped_ : bool
+        Whether the training call ended because ``patience`` ran out.
     """
 
     def __init__(self, patience: int, tol: float):
