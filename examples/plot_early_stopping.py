@@ -19,13 +19,16 @@ back about half of what the held-out rows cost.
 # %%
 # Curves of one run
 # -----------------
+# :func:`sklreg.plot_history` draws the training and validation losses
+# recorded in ``history_`` and marks the epoch whose parameters early
+# stopping kept.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sklreg import RegularizedMLPClassifier
+from sklreg import RegularizedMLPClassifier, plot_history
 
 X, y = load_digits(return_X_y=True)
 X = StandardScaler().fit_transform(X)
@@ -39,25 +42,26 @@ common = dict(
     validation_fraction=0.2,
     patience=10,
 )
+n_splits = 5
+# sphinx_gallery_start_ignore
+import os  # noqa: E402
+
+if os.environ.get("SKLREG_EXAMPLES_QUICK") == "1":  # CI: a short run
+    common.update(max_iter=8, patience=3)
+    n_splits = 1
+# sphinx_gallery_end_ignore
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, train_size=0.3, stratify=y, random_state=0
 )
 clf = RegularizedMLPClassifier(**common, early_stopping=True, random_state=0)
 clf.fit(X_train, y_train)
 
-epochs = [row["epoch"] for row in clf.history_]
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(epochs, [row["data_loss"] for row in clf.history_], label="training loss")
-ax.plot(epochs, [row["valid_loss"] for row in clf.history_], label="validation loss")
-ax.axvline(
-    clf.best_epoch_, color="k", linestyle="--", label=f"best epoch ({clf.best_epoch_})"
-)
-ax.set_xlabel("epoch")
+print(f"stopped after {clf.n_iter_} epochs, best epoch {clf.best_epoch_}")
+ax = plot_history(clf)
 ax.set_ylabel("cross-entropy")
 ax.set_yscale("log")
-ax.legend()
-fig.tight_layout()
-print(f"stopped after {clf.n_iter_} epochs, best epoch {clf.best_epoch_}")
+ax.figure.set_size_inches(6, 3.5)
+ax.figure.tight_layout()
 
 # %%
 # Test accuracy over five splits
@@ -72,7 +76,7 @@ settings = {
     "early stopping + refit='updates'": dict(early_stopping=True, refit="updates"),
 }
 results = {name: [] for name in settings}
-for split in range(5):
+for split in range(n_splits):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, train_size=0.3, stratify=y, random_state=split
     )
@@ -80,11 +84,18 @@ for split in range(5):
         model = RegularizedMLPClassifier(**common, **params, random_state=split)
         model.fit(X_train, y_train)
         results[name].append((model.score(X_test, y_test), model.t_))
+        print(
+            f"split {split + 1}/{n_splits}  {name:<34} accuracy "
+            f"{results[name][-1][0]:.3f}, {model.t_} updates",
+            flush=True,
+        )
 
-print(f"{'setting':<34} {'test accuracy':>14} {'updates':>8}")
+print(f"\n{'setting':<34} {'test accuracy':>14} {'updates':>8}")
 for name, runs in results.items():
     accuracy, updates = np.array(runs).T
     print(
         f"{name:<34} {accuracy.mean():>8.3f} +/- {accuracy.std():.3f} "
         f"{np.median(updates):>8.0f}"
     )
+
+plt.show()

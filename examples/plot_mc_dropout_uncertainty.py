@@ -61,6 +61,20 @@ for name, where in regions.items():
     print(f"mean std {name:<16} {std[where].mean():.3f}")
 
 # %%
+# The deterministic network
+# -------------------------
+# ``mc_samples`` is a prediction-time setting: the same fitted network
+# predicts deterministically (``mc_samples=0``, every unit kept) without
+# refitting. Its prediction is close to the Monte-Carlo mean, but it has no
+# spread (``std`` is zero).
+deterministic, zero = model.set_params(mc_samples=0).predict(
+    grid[:, None], return_std=True
+)
+model.set_params(mc_samples=params["mc_samples"])
+print(f"largest |deterministic - MC mean|: {np.abs(deterministic - mean).max():.3f}")
+print(f"std without Monte-Carlo sampling: {zero.max():.1f}")
+
+# %%
 # The band
 # --------
 fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -68,6 +82,7 @@ ax.fill_between(
     grid, mean - 2 * std, mean + 2 * std, alpha=0.3, label="MC mean ± 2 std"
 )
 ax.plot(grid, mean, label=f"MC mean ({params['mc_samples']} thinned networks)")
+ax.plot(grid, deterministic, ":", label="deterministic network")
 ax.plot(grid, np.sin(1.5 * grid), "k--", linewidth=1, label="true function")
 ax.scatter(x, y, s=8, color="k", alpha=0.5, label="training data")
 ax.set_xlabel("x")
@@ -76,15 +91,3 @@ ax.set_ylim(-2.5, 2.5)
 ax.legend(loc="lower left", fontsize="small")
 fig.tight_layout()
 plt.show()
-
-# %%
-# The deterministic network
-# -------------------------
-# ``mc_samples`` is a prediction-time setting: the same fitted network
-# predicts deterministically (``mc_samples=0``, every unit kept) without
-# refitting. Its prediction is close to the Monte-Carlo mean, but it has no
-# spread (``std`` is zero).
-model.set_params(mc_samples=0)
-deterministic, zero = model.predict(grid[:, None], return_std=True)
-print(f"largest |deterministic - MC mean|: {np.abs(deterministic - mean).max():.3f}")
-print(f"std without Monte-Carlo sampling: {zero.max():.1f}")

@@ -2,12 +2,19 @@
 
 Parameter norm penalties (L1, L2, elastic net; weights only), max-norm
 constraints, parameter sharing and tying between tasks, sparse-activation
-penalties and dropout, as hyperparameters of estimators that train PyTorch
-networks through skorch.
+penalties, dropout with Monte-Carlo averaging and early stopping, as
+hyperparameters of estimators that train PyTorch networks through skorch;
+``plot_history`` draws what each of them cost during training.
 """
 
 from ._mlp import RegularizedMLPClassifier, RegularizedMLPRegressor
+from ._plot import plot_history
 
 __version__ = "0.1.0"
 
-__all__ = ["RegularizedMLPClassifier", "RegularizedMLPRegressor", "__version__"]
+__all__ = [
+    "RegularizedMLPClassifier",
+    "RegularizedMLPRegressor",
+    "plot_history",
+    "__version__",
+]

@@ -6,14 +6,17 @@ encoded and which data loss applies (:mod:`sklreg._classifier`,
 :mod:`sklreg._regressor`) and which network is trained (:mod:`sklreg._mlp`).
 """
 
+from __future__ import annotations
+
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import (
@@ -36,15 +39,17 @@ from ._early_stopping import (
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
-    BatchProgressBar,
     EarlyStopping,
+    EpochLog,
     MaxNormConstraint,
     PenalizedNet,
+    ProgressBar,
     TensorData,
     as_rows,
     forward_outputs,
     to_tensor,
 )
+from ._typing import ArrayLike, MatrixLike, fit_context
 from .nn import ACTIVATIONS
 from .penalties import (
     NORMS,
@@ -54,6 +59,9 @@ from .penalties import (
     WeightNormPenalty,
 )
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
 _MC_SEED_KEY = 1
@@ -334,20 +342,34 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         config,
         n_samples,
         *,
-        early_stopping=False,
+        epochs,
         max_updates=None,
+        early_stopping=False,
+        phase="training",
+        title=None,
+        header=True,
     ):
+        """The training engine for one training call of ``epochs`` epochs.
+
+        ``phase`` names the call on the progress bar (``verbose=2``);
+        ``title`` is a line printed before its epoch log (``verbose >= 1``),
+        whose header a continued table (``header=False``) leaves out.
+        """
+        penalties = self._build_penalties(config)
         callbacks = []
         if early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(self.patience, self.tol)))
         if self.max_norm is not None:
             callbacks.append(("max_norm", MaxNormConstraint(self.max_norm)))
         if self.verbose >= 2:
-            callbacks.append(("progress_bar", BatchProgressBar()))
+            callbacks.append(("progress_bar", ProgressBar(phase)))
+        if self.verbose:
+            log = self._epoch_log(penalties, early_stopping, title, header)
+            callbacks.append(("epoch_log", log))
         net = PenalizedNet(
             module,
             data_loss,
-            penalties=self._build_penalties(config),
+            penalties=penalties,
             solver=self.solver,
             lr=self.learning_rate_init,
             momentum=self.momentum,
@@ -356,16 +378,32 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             shuffle=self.shuffle,
             random_seed=self._seeds[1],
             max_updates=max_updates,
-            max_epochs=self.max_iter,
+            max_epochs=epochs,
             callbacks=callbacks,
             device=str(config.device),
             verbose=int(self.verbose),
         )
         return net.initialize()
 
+    def _epoch_log(self, penalties, early_stopping, title, header) -> EpochLog:
+        """The ``verbose`` table: the training loss, then the data loss and
+        each active penalty, then the validation columns, the last marked on
+        each new best epoch."""
+        keys = ["train_loss"]
+        if penalties:  # else the data loss is the training loss
+            keys += ["data_loss", *(penalty.name for penalty in penalties)]
+        if early_stopping:  # without a scorer, valid_score is -valid_loss
+            keys.append("valid_loss")
+            if self.scoring is not None:
+                keys.append("valid_score")
+        marked = keys[-1] if early_stopping else None
+        return EpochLog(keys, marked=marked, title=title, header=header)
+
     # -- fitting ----------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Train the network on ``(X, y)`` for ``max_iter`` epochs.
 
         Parameters
@@ -442,7 +480,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             key: getattr(config, key) for key in self._architecture_keys
         }
 
-        train, fit_kwargs = None, {}
+        train, fit_kwargs, title = None, {}, None
         if self.early_stopping:  # train on one part, score the other each epoch
             split_seed = derive_seeds(
                 self._seeds[2], len(previous.history) if continuing else 0
@@ -458,13 +496,20 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 valid_data=data.rows(valid),
                 valid_scorer=validation_scorer(self, self.scoring, X, y, weight, valid),
             )
+            title = (
+                f"Training on {len(train)} rows; early stopping validates on the "
+                f"other {len(valid)} (patience={self.patience})."
+            )
         n_train = X.shape[0] if train is None else len(train)
         net = self._build_net(
             module,
             data_loss,
             config,
             n_train,
+            epochs=1 if incremental else self.max_iter,
             early_stopping=self.early_stopping,
+            title=title,
+            header=not (incremental and continuing),
         )
         if continuing:
             self._continue(net, previous, keep_optimizer=incremental)
@@ -476,9 +521,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             if previous is not None:
                 self.net_ = previous
             raise
-        net.partial_fit(
-            data.rows(train), epochs=1 if incremental else self.max_iter, **fit_kwargs
-        )
+        net.partial_fit(data.rows(train), **fit_kwargs)
         stopper = dict(net.callbacks_).get("early_stopping")
         self._check_outcome(net, stopper)
         self._set_fitted_attributes(net)
@@ -498,9 +541,19 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         epochs, updates = refit_epochs(
             self.refit, stopper, n_samples, self._batch_size(n_samples)
         )
-        net = self._build_net(module, data_loss, config, n_samples, max_updates=updates)
+        length = f"{epochs} epochs" if updates is None else f"{updates} updates"
+        net = self._build_net(
+            module,
+            data_loss,
+            config,
+            n_samples,
+            epochs=epochs,
+            max_updates=updates,
+            phase="refit",
+            title=f"Refit on all {n_samples} rows for {length} (refit={self.refit!r}).",
+        )
         self.net_ = net
-        net.partial_fit(data.rows(), epochs=epochs)
+        net.partial_fit(data.rows())
         self._check_outcome(net, None, phase="the refit on all rows")
         self.n_iter_ = self.refit_n_iter_ = len(net.history)
         self.t_ = self.refit_t_ = net.n_updates_

@@ -11,11 +11,14 @@ conventions for multi-output classifiers: ``classes_`` is a list with one
 array per column, ``predict_proba`` a list with one array per column.
 """
 
+from __future__ import annotations
+
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
@@ -23,7 +26,11 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._typing import ArrayLike, MatrixLike, NDArray, Predictions, fit_context
 from .nn import DataLoss
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class NetClassifierMixin(ClassifierMixin):
@@ -194,8 +201,14 @@ class NetClassifierMixin(ClassifierMixin):
             )
         _check_labels(unique_labels(y), self.classes_, warm_start=not incremental)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> Self:
         """Run one epoch over ``(X, y)``, continuing from the current network.
 
         Parameters
@@ -236,7 +249,7 @@ class NetClassifierMixin(ClassifierMixin):
     def _is_binary(self) -> bool:
         return self.n_outputs_ == 1 and len(self.classes_) == 2
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> NDArray[np.floating]:
         """Probability estimates.
 
         With ``mc_samples >= 1`` these are the probabilities averaged over
@@ -267,7 +280,7 @@ class NetClassifierMixin(ClassifierMixin):
             return self._forward(X, _binary_proba)
         return self._forward(X, _softmax)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: MatrixLike) -> NDArray[np.floating]:
         """Logarithm of the probability estimates.
 
         Parameters
@@ -286,7 +299,7 @@ class NetClassifierMixin(ClassifierMixin):
                 return [np.log(p) for p in proba]
             return np.log(proba)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> Predictions:
         """Predict class labels (label indicators for multilabel targets).
 
         Parameters

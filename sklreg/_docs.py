@@ -170,15 +170,21 @@ SHARED_PARAMETERS = """\
         or a DataFrame give the same model up to float32 round-off.
 
     verbose : int, default=0
-        ``1`` prints one line per epoch; ``2`` also shows a progress bar over
-        the minibatches.
+        ``0`` prints nothing. ``1`` prints one aligned line per epoch: the
+        training loss, each active penalty term, the validation loss (and
+        score, with ``scoring``) with a ``*`` on each new best epoch, and the
+        epoch's duration; then one line on how early stopping ended and
+        which epoch it restored, and a title line before a refit's table.
+        Colour is used only when standard output is a terminal. ``2`` adds
+        a progress bar over the whole fit (epochs done of ``max_iter``,
+        elapsed time, estimated time left), advanced every minibatch.
 """
 
 SHARED_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit`` (only for DataFrame input
         with string column names).
 

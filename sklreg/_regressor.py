@@ -1,11 +1,19 @@
 """The regressor layer: float targets, squared error, and predictions with
 their Monte-Carlo spread."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._typing import ArrayLike, MatrixLike, NDArray, fit_context
 from .nn import DataLoss
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class NetRegressorMixin(RegressorMixin):
@@ -27,8 +35,10 @@ class NetRegressorMixin(RegressorMixin):
         """Output units of each task's head: one per target."""
         return (1,) * n_output_units
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Run one epoch over ``(X, y)``, continuing from the current network.
 
         Parameters
@@ -47,7 +57,9 @@ class NetRegressorMixin(RegressorMixin):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X, return_std=False):
+    def predict(
+        self, X: MatrixLike, return_std: bool = False
+    ) -> NDArray[np.floating] | tuple[NDArray[np.floating], NDArray[np.floating]]:
         """Predict the targets, optionally with their Monte-Carlo spread.
 
         Parameters

@@ -235,16 +235,6 @@ def test_warm_start_continues_with_a_new_patience_window(noisy):
     assert est.n_iter_ - est.best_epoch_ <= ES["patience"]
 
 
-def test_verbose_marks_the_best_epoch(noisy, capsys):
-    X, y = noisy
-    RegularizedMLPClassifier(**{**ES, "verbose": 1}).fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
-    assert "valid_loss" in lines[0] and "valid_score" in lines[0]
-    marked = [line for line in lines[2:] if "*" in line]
-    assert marked and "*" in lines[2]  # the first epoch is the first best
-    assert len(marked) < len(lines) - 2
-
-
 def test_no_early_stopping_attributes_are_none(noisy):
     X, y = noisy
     est = RegularizedMLPClassifier(**fast(max_iter=2)).fit(X, y)

@@ -198,23 +198,6 @@ def test_one_class_is_a_clear_error(data):
         RegularizedMLPClassifier(**FAST).fit(X, np.zeros(len(X)))
 
 
-def test_verbose_prints_one_line_per_epoch(data, capsys):
-    X, y = data
-    RegularizedMLPClassifier(**fast(max_iter=4), verbose=1).fit(X, y)
-    out = capsys.readouterr().out.strip().splitlines()
-    assert "train_loss" in out[0] and "data_loss" in out[0]
-    assert len(out) == 2 + 4  # header, rule, one line per epoch
-    RegularizedMLPClassifier(**fast(max_iter=4), verbose=0).fit(X, y)
-    assert capsys.readouterr().out == ""
-
-
-def test_verbose_two_shows_a_progress_bar(data, capsys):
-    X, y = data
-    RegularizedMLPClassifier(**fast(max_iter=2), verbose=2).fit(X, y)
-    captured = capsys.readouterr()
-    assert "epoch 1" in captured.err
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_gpu_training_matches_cpu(Estimator, data):

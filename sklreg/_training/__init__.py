@@ -3,11 +3,12 @@
 * ``_net``: :class:`PenalizedNet`, the loop and the objective;
 * ``_data``: tensors on the device and their minibatch iterator;
 * ``_optim``: the solver registry;
-* ``_callbacks``: constraints (max-norm) and progress display;
+* ``_callbacks``: the max-norm constraint, early stopping and training
+  feedback (the epoch log and the progress bar);
 * ``_predict``: chunked forward passes for prediction.
 """
 
-from ._callbacks import BatchProgressBar, EarlyStopping, EpochLog, MaxNormConstraint
+from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
 from ._data import SparseRows, TensorBatchIterator, TensorData, as_rows, to_tensor
 from ._net import HISTORY_KEYS, PenalizedNet
 from ._optim import SOLVERS, build_optimizer
@@ -15,12 +16,12 @@ from ._predict import forward_outputs
 
 __all__ = [
     "HISTORY_KEYS",
-    "EpochLog",
     "SOLVERS",
-    "BatchProgressBar",
     "EarlyStopping",
+    "EpochLog",
     "MaxNormConstraint",
     "PenalizedNet",
+    "ProgressBar",
     "SparseRows",
     "TensorBatchIterator",
     "TensorData",

@@ -1,11 +1,15 @@
-"""skorch callbacks that implement constraints and progress display."""
+"""skorch callbacks: the max-norm constraint, early stopping and training feedback."""
 
 import math
+import sys
 
 import torch
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import Callback
+from tqdm import tqdm  # a dependency of skorch
 
 from ..penalties import weight_parameters
+
+_CYAN, _RESET = "\x1b[36m", "\x1b[0m"
 
 
 class MaxNormConstraint(Callback):
@@ -38,45 +42,138 @@ class MaxNormConstraint(Callback):
         self.weights_ = []
 
 
-class BatchProgressBar(Callback):
-    """A ``tqdm`` progress bar over the minibatches of each epoch (``verbose=2``)."""
+def write_line(text: str) -> None:
+    """Print ``text`` on standard output, above any open progress bar."""
+    tqdm.write(text, file=sys.stdout)
+    sys.stdout.flush()  # lines appear as they come, also through a pipe
 
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        from tqdm.auto import tqdm  # a dependency of skorch
 
-        total = math.ceil(len(dataset_train) / net.batch_size)
-        self.bar_ = tqdm(total=total, desc=f"epoch {len(net.history)}", leave=False)
+def _number(value: float) -> str:
+    """Four decimals, or scientific notation for values too small or large."""
+    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4f}"
+    return f"{value:.3e}"
+
+
+class EpochLog(Callback):
+    """Training feedback of ``verbose >= 1``: one aligned line per epoch.
+
+    A header names the columns: ``epoch``, the history keys in ``keys`` and
+    ``dur`` (seconds). Every column has a fixed width, so lines stay aligned
+    whatever the values. The best epoch so far (the ``valid_score_best`` flag
+    that :class:`EarlyStopping` records) gets a ``*`` in a column of its own,
+    after the ``marked`` value, which is also coloured when standard output
+    is a terminal (never in a file or a pipe).
+
+    Parameters
+    ----------
+    keys : sequence of str
+        History keys shown between ``epoch`` and ``dur``, in order.
+    marked : str, default=None
+        Key after which the best-epoch column goes (None: no such column).
+    title : str, default=None
+        A line printed before the header, naming the training phase.
+    header : bool, default=True
+        Print the header (a training call that continues a table, such as
+        ``partial_fit``, leaves it out).
+    """
+
+    def __init__(self, keys, *, marked=None, title=None, header=True):
+        self.keys = keys
+        self.marked = marked
+        self.title = title
+        self.header = header
+
+    def on_train_begin(self, net, **kwargs):
+        last_epoch = len(net.history) + net.max_epochs
+        self.widths_ = {
+            "epoch": max(5, len(str(last_epoch))),
+            **{key: max(10, len(key)) for key in self.keys},
+            "dur": 7,
+        }
+        self.color_ = sys.stdout.isatty()
+        if self.title is not None:
+            write_line(self.title)
+        if self.header:
+            names = [
+                key.rjust(width) + ("  " if key == self.marked else "")
+                for key, width in self.widths_.items()
+            ]
+            write_line("  ".join(names))
+            write_line("  ".join("-" * len(name) for name in names))
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        best = bool(row.get("valid_score_best"))
+        cells = [f"{row['epoch']:>{self.widths_['epoch']}}"]
+        for key in self.keys:
+            cell = _number(row[key]).rjust(self.widths_[key])
+            if key == self.marked:
+                if best and self.color_:
+                    cell = f"{_CYAN}{cell}{_RESET}"
+                cell += " *" if best else "  "
+            cells.append(cell)
+        cells.append(f"{row['dur']:.2f}s".rjust(self.widths_["dur"]))
+        write_line("  ".join(cells))
+
+
+class ProgressBar(Callback):
+    """Progress bar of ``verbose=2`` over a whole training call.
+
+    It shows how many of the call's epochs are done, the elapsed time and an
+    estimate of the time left. It advances once per minibatch, so the
+    estimate is current within an epoch; ``tqdm`` redraws it at most four
+    times a second, and an advance costs well under a microsecond.
+
+    Parameters
+    ----------
+    label : str, default='training'
+        Name of the phase, shown before the count of epochs.
+    """
+
+    def __init__(self, label="training"):
+        self.label = label
+
+    def on_train_begin(self, net, X=None, **kwargs):
+        per_epoch = math.ceil(len(X) / net.batch_size)
+        total = net.max_epochs * per_epoch
+        if net.max_updates is not None:
+            total = min(total, net.max_updates)
+        self.epochs_ = math.ceil(total / per_epoch)
+        self.done_ = 0
+        self.bar_ = _tqdm(
+            total=total,
+            desc=self._describe(),
+            bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed} elapsed, "
+            "{remaining} left",
+            mininterval=0.25,
+        )
+
+    def _describe(self) -> str:
+        width = len(str(self.epochs_))
+        return f"{self.label} {self.done_:>{width}}/{self.epochs_} epochs"
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
             self.bar_.update()
 
     def on_epoch_end(self, net, **kwargs):
-        self.bar_.close()
+        self.done_ += 1
+        self.bar_.set_description_str(self._describe(), refresh=False)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()  # drawn a last time, with the final count of epochs
         del self.bar_
 
 
-class EpochLog(PrintLog):
-    """skorch's ``PrintLog`` (one table row per epoch) with sklreg's column order.
+def _tqdm(**kwargs):
+    """A ``tqdm`` bar: a widget in a notebook that can show one, else text."""
+    from tqdm.auto import tqdm as tqdm_auto
 
-    Columns follow ``order``; penalty terms that are off are left out. A
-    value whose ``<key>_best`` flag is set (the best epoch so far under early
-    stopping) is highlighted, as skorch does, and marked with ``*``.
-    """
-
-    def __init__(self, order=(), keys_ignored=None, **kwargs):
-        super().__init__(keys_ignored=keys_ignored, **kwargs)
-        self.order = order
-
-    def _sorted_keys(self, keys):
-        shown = [key for key in super()._sorted_keys(keys) if key != "dur"]
-        rank = {key: i for i, key in enumerate(self.order)}
-        shown.sort(key=lambda key: rank.get(key, len(rank)))
-        return shown + (["dur"] if "dur" in keys else [])
-
-    def format_row(self, row, key, color):
-        text = super().format_row(row, key, color)
-        return f"{text} *" if row.get(f"{key}_best") else text
+    try:
+        return tqdm_auto(**kwargs)
+    except ImportError:  # a notebook without ipywidgets
+        return tqdm(**kwargs)
 
 
 class EarlyStopping(Callback):
@@ -86,7 +183,9 @@ class EarlyStopping(Callback):
     epoch improves when its score exceeds the best so far by more than
     ``tol``; its parameters are then copied to host memory, replacing the
     previous copy, so one snapshot lives at a time. When training ends the
-    best snapshot is loaded back into the module and released.
+    best snapshot is loaded back into the module and released, and, when the
+    net is verbose, one line says how training ended and which epoch was
+    restored.
 
     Parameters
     ----------
@@ -107,6 +206,8 @@ class EarlyStopping(Callback):
     snapshot_ : dict of str to Tensor or None
         The module's ``state_dict`` at the best epoch so far, on the CPU,
         while training runs (None once it has been loaded back).
+    stopped_ : bool
+        Whether the training call ended because ``patience`` ran out.
     """
 
     def __init__(self, patience: int, tol: float):
@@ -122,6 +223,7 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.first_epoch_ = len(net.history) + 1
+        self.stopped_ = False
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)
@@ -141,9 +243,28 @@ class EarlyStopping(Callback):
             self.first_epoch_ - 1 if self.best_epoch_ is None else self.best_epoch_
         )
         if epoch - last_gain >= self.patience:
-            net.stop_training_ = True
+            net.stop_training_ = self.stopped_ = True
 
     def on_train_end(self, net, **kwargs):
         if self.snapshot_ is not None:
             net.module_.load_state_dict(self.snapshot_)
             self.snapshot_ = None  # the module now holds these values
+        if net.verbose and self.best_epoch_ is not None:
+            if not (net.diverged_ or net.interrupted_):  # those warn instead
+                write_line(self._outcome(len(net.history)))
+
+    def _outcome(self, last_epoch: int) -> str:
+        """One line on how training ended and which epoch was restored."""
+        if self.stopped_:
+            return (
+                f"Stopped early after epoch {last_epoch}: the validation score "
+                f"did not improve by more than tol={self.tol:g} in "
+                f"{self.patience} epochs. Restored the parameters of epoch "
+                f"{self.best_epoch_}, the best."
+            )
+        reached = f"Reached max_iter at epoch {last_epoch} without stopping early"
+        if self.best_epoch_ == last_epoch:
+            return f"{reached}; the last epoch is the best."
+        return (
+            f"{reached}; restored the parameters of epoch {self.best_epoch_}, the best."
+        )

@@ -24,7 +24,6 @@ from skorch.utils import TeeGenerator
 
 from ..penalties import PENALTY_TERMS
 from ..utils._seeding import derive_seeds, torch_rng
-from ._callbacks import EpochLog
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer
 from ._predict import PREDICT_CHUNK
@@ -130,12 +129,8 @@ class PenalizedNet(NeuralNet):
     # -- components ---------------------------------------------------------
     @property
     def _default_callbacks(self):
-        callbacks = [("epoch_timer", EpochTimer())]
-        if self.verbose:
-            active = {penalty.name for penalty in self.penalties}
-            off = [term for term in PENALTY_TERMS if term not in active]
-            callbacks.append(("print_log", EpochLog(HISTORY_KEYS, keys_ignored=off)))
-        return callbacks
+        # no PrintLog: the estimator adds its own feedback callbacks
+        return [("epoch_timer", EpochTimer())]
 
     def initialize_optimizer(self, triggered_directly=None):
         self.optimizer_ = build_optimizer(
