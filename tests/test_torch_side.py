@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sklreg._training import TensorBatchIterator, TensorData
-from sklreg.nn import MLP, DataLoss
+from sklreg.nn import MLP, DataLoss, dropout_generator
 from sklreg.penalties import (
     ActivityPenalty,
     WeightNormPenalty,
@@ -115,6 +115,24 @@ def test_mlp_dropout_only_in_training():
     torch.testing.assert_close(mlp(X), mlp(X))
     mlp.train()
     assert not torch.equal(mlp(X), mlp(X))
+
+
+def test_dropout_generator_draws_the_training_masks():
+    mlp = small_mlp(dropout=(0.5, 0.5), input_dropout=0.5)
+    X = torch.randn(50, 3, dtype=torch.float64)
+    state = torch.random.get_rng_state()
+    outputs = []
+    for seed in (0, 0, 1):
+        with dropout_generator(mlp, torch.Generator().manual_seed(seed)):
+            outputs.append(mlp(X))
+    assert torch.equal(outputs[0], outputs[1])
+    assert not torch.equal(outputs[0], outputs[2])
+    assert torch.equal(torch.random.get_rng_state(), state)
+    # outside the block, the masks come from the global generator again
+    torch.manual_seed(0)
+    first = mlp(X)
+    torch.manual_seed(0)
+    torch.testing.assert_close(mlp(X), first)
 
 
 def test_batch_iterator_covers_each_row_once_per_epoch():
