@@ -7,6 +7,7 @@ from sklearn.datasets import make_classification
 
 import sklreg._base
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg.utils import resolve_device
 
 from .conftest import FAST, fast
 
@@ -74,6 +75,15 @@ def test_cuda_unavailable_is_a_clear_error(data):
         RegularizedMLPClassifier(**FAST, device="cuda").fit(X, y)
     est = RegularizedMLPClassifier(**fast(max_iter=1), device="auto").fit(X, y)
     assert next(est.module_.parameters()).device.type == "cpu"
+
+
+def test_auto_device_is_the_processes_current_cuda_device(monkeypatch):
+    # "auto" names no index: each process trains on its current CUDA device,
+    # the one GPU a worker sees when started with its own CUDA_VISIBLE_DEVICES.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
