@@ -9,8 +9,10 @@ same number of epochs and learning rate, measured side by side in one run:
 * ``skorch``: ``NeuralNetClassifier`` with its defaults (per-item DataLoader);
 * ``sklearn``: ``MLPClassifier`` (NumPy).
 
-Everything runs on one thread with float32 input. Timing: one process per
-dataset warms every method up (one epoch on 2,000 rows), then runs
+Everything runs on one thread, on float32 input and on float64 input (NumPy's
+and pandas' default; every method then trains in float64, as
+``MLPClassifier`` and sklreg do by default). Timing: one process per dataset
+and dtype warms every method up (one epoch on 2,000 rows), then runs
 ``--repeats`` rounds, each fitting every method once in a rotated order, so
 that the machine's noise hits all methods alike; the table reports the median
 CPU seconds per epoch (fit time / epochs, conversions included; wall time on a
@@ -18,8 +20,9 @@ GPU) and ratios of medians. Memory: each method fits once more in a fresh
 process, which reports the peak resident memory added by the fit (Linux
 ``VmHWM`` after a reset). Accuracy is on a held-out 20%.
 
-Run: ``python benchmarks/bench_training.py`` (about 5 minutes on 2 cores);
-``--quick`` for a smoke run; ``--device cuda`` for the GPU table.
+Run: ``python benchmarks/bench_training.py`` (about 12 minutes on 2 cores;
+``--dtypes float32`` for the float32 rows only); ``--quick`` for a smoke run;
+``--device cuda`` for the GPU table.
 """
 
 import argparse
@@ -33,6 +36,7 @@ import sys
 import time
 import warnings
 
+DTYPES = ["float32", "float64"]
 DATASETS = {
     # name: (n_samples, n_features, epochs)
     "digits": (1797, 64, 20),
@@ -43,8 +47,7 @@ METHODS = ["torch loop", "sklreg", "sklreg L1+act", "skorch", "sklearn"]
 HIDDEN, BATCH, LR = (100, 100), 200, 1e-3
 
 
-def load(name):
-    import numpy as np
+def load(name, dtype):
     from sklearn.datasets import load_digits, make_classification
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -56,7 +59,7 @@ def load(name):
         X, y = make_classification(
             n_samples, n_features, n_informative=30, n_classes=4, random_state=0
         )
-    X = StandardScaler().fit_transform(X).astype(np.float32)
+    X = StandardScaler().fit_transform(X).astype(dtype)
     return train_test_split(X, y, test_size=0.2, random_state=0)
 
 
@@ -70,7 +73,8 @@ def torch_loop(X, y, X_test, epochs, device):
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(a, b), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(sizes[-1], n_classes)).to(device)
+    model = nn.Sequential(*layers, nn.Linear(sizes[-1], n_classes))
+    model.to(device=device, dtype=torch.as_tensor(X[:1]).dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = nn.CrossEntropyLoss()
     Xt = torch.as_tensor(X, device=device)
@@ -111,14 +115,14 @@ def skorch_fit(X, y, X_test, epochs, device):
     from torch import nn
 
     class Net(nn.Module):
-        def __init__(self, n_in, n_out):
+        def __init__(self, n_in, n_out, dtype):
             super().__init__()
             self.body = nn.Sequential(
-                nn.Linear(n_in, HIDDEN[0]),
+                nn.Linear(n_in, HIDDEN[0], dtype=dtype),
                 nn.ReLU(),
-                nn.Linear(HIDDEN[0], HIDDEN[1]),
+                nn.Linear(HIDDEN[0], HIDDEN[1], dtype=dtype),
                 nn.ReLU(),
-                nn.Linear(HIDDEN[1], n_out),
+                nn.Linear(HIDDEN[1], n_out, dtype=dtype),
             )
 
         def forward(self, X):
@@ -129,6 +133,7 @@ def skorch_fit(X, y, X_test, epochs, device):
         Net,
         module__n_in=X.shape[1],
         module__n_out=int(y.max()) + 1,
+        module__dtype=torch.as_tensor(X[:1]).dtype,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=LR,
@@ -182,14 +187,14 @@ def _clock(device):
     return time.process_time if device == "cpu" else time.perf_counter
 
 
-def time_methods(dataset, methods, repeats, device):
+def time_methods(dataset, dtype, methods, repeats, device):
     """Child process: interleaved timing rounds; prints a JSON record."""
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    X, X_test, y, y_test = load(dataset)
+    X, X_test, y, y_test = load(dataset, dtype)
     epochs = DATASETS[dataset][2]
     clock = _clock(device)
     seconds = {method: [] for method in methods}
@@ -207,7 +212,7 @@ def time_methods(dataset, methods, repeats, device):
     print(json.dumps({"seconds": seconds, "accuracy": accuracy}))
 
 
-def measure_memory(method, dataset, device):
+def measure_memory(method, dataset, dtype, device):
     """Child process: warm up, fit once, print the peak memory the fit added."""
     import gc
 
@@ -216,7 +221,7 @@ def measure_memory(method, dataset, device):
 
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    X, X_test, y, _ = load(dataset)
+    X, X_test, y, _ = load(dataset, dtype)
     with threadpool_limits(1):
         RUNNERS[method](X[:2000], y[:2000], X_test[:10], 1, device)
         gc.collect()
@@ -243,14 +248,15 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true", help="digits only, 1 round")
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
+    parser.add_argument("--dtypes", nargs="*", default=DTYPES, choices=DTYPES)
     parser.add_argument("--methods", nargs="*", default=METHODS)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        kind, dataset, device, *rest = args.child
+        kind, dataset, dtype, device, *rest = args.child
         if kind == "time":
-            return time_methods(dataset, rest[1:], int(rest[0]), device)
-        return measure_memory(rest[0], dataset, device)
+            return time_methods(dataset, dtype, rest[1:], int(rest[0]), device)
+        return measure_memory(rest[0], dataset, dtype, device)
     if args.quick:
         args.datasets, args.repeats = ["digits"], 1
     if args.device != "cpu":  # scikit-learn has no GPU path
@@ -268,24 +274,32 @@ def main():
     )
     print()
     print(
-        "| data | method | s / epoch | vs torch loop | vs sklearn | accuracy "
-        "| peak MB |"
+        "| data | dtype | method | s / epoch | vs torch loop | vs sklearn "
+        "| accuracy | peak MB |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for dataset in args.datasets:
-        timing = _child("time", dataset, args.device, str(args.repeats), *args.methods)
-        median = {m: statistics.median(v) for m, v in timing["seconds"].items()}
-        for method in args.methods:
-            memory = _child("memory", dataset, args.device, method)["peak_mb"]
-            t = median[method]
-            vs_floor = t / median["torch loop"] if "torch loop" in median else math.nan
-            vs_sklearn = t / median["sklearn"] if "sklearn" in median else math.nan
-            print(
-                f"| {dataset} | {method} | {t:.4f} | {vs_floor:.2f}x | "
-                f"{vs_sklearn:.2f}x | {timing['accuracy'][method]:.3f} | "
-                f"{memory:.0f} |",
-                flush=True,
-            )
+        for dtype in args.dtypes:
+            report(dataset, dtype, args)
+
+
+def report(dataset, dtype, args):
+    """Time and measure every method on one dataset and dtype; print its rows."""
+    timing = _child(
+        "time", dataset, dtype, args.device, str(args.repeats), *args.methods
+    )
+    median = {m: statistics.median(v) for m, v in timing["seconds"].items()}
+    for method in args.methods:
+        memory = _child("memory", dataset, dtype, args.device, method)["peak_mb"]
+        t = median[method]
+        vs_floor = t / median["torch loop"] if "torch loop" in median else math.nan
+        vs_sklearn = t / median["sklearn"] if "sklearn" in median else math.nan
+        print(
+            f"| {dataset} | {dtype} | {method} | {t:.4f} | {vs_floor:.2f}x | "
+            f"{vs_sklearn:.2f}x | {timing['accuracy'][method]:.3f} | "
+            f"{memory:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

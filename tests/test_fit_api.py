@@ -7,6 +7,7 @@ from sklearn.datasets import make_classification
 
 import sklreg._base
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg.utils import resolve_device
 
 from .conftest import FAST, fast
 
@@ -89,6 +90,15 @@ def test_cuda_unavailable_is_a_clear_error(data):
         RegularizedMLPClassifier(**FAST, device="cuda").fit(X, y)
     est = RegularizedMLPClassifier(**fast(max_iter=1), device="auto").fit(X, y)
     assert next(est.module_.parameters()).device.type == "cpu"
+
+
+def test_auto_device_is_the_processes_current_cuda_device(monkeypatch):
+    # "auto" names no index: each process trains on its current CUDA device,
+    # the one GPU a worker sees when started with its own CUDA_VISIBLE_DEVICES.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -209,3 +219,34 @@ def test_gpu_training_matches_cpu(Estimator, data):
     np.testing.assert_allclose(gpu.predict(X), cpu.predict(X), rtol=1e-6, atol=1e-8)
     gpu32 = Estimator(**dict(params, dtype="float32"), device="cuda").fit(X, y)
     assert gpu32.score(X, y) > 0.5
+
+
+def _at_offset(X, offset):
+    """A copy of ``X`` whose data starts ``offset`` bytes past a 64-byte
+    boundary, as an array unpickled from a Dask or joblib transfer may."""
+    buffer = np.empty(X.nbytes + 128, dtype=np.uint8)
+    start = -buffer.ctypes.data % 64 + offset
+    out = buffer[start : start + X.nbytes].view(X.dtype).reshape(X.shape)
+    out[...] = X
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_results_do_not_depend_on_the_address_of_the_data(dtype, shuffle):
+    # Matrix kernels pick their code path (and the order of their sums) from
+    # the alignment of their operands: the estimators must not pass that on.
+    X, y = make_classification(
+        n_samples=150, n_features=13, n_informative=6, n_classes=3, random_state=0
+    )
+    X = X.astype(dtype)
+    est = RegularizedMLPClassifier(
+        **fast(max_iter=5), batch_size=32, shuffle=shuffle, random_state=0
+    )
+    expected = est.fit(X, y).predict_proba(X)
+    for offset in (4, 8, 24) if dtype == np.float32 else (8, 24):
+        moved = _at_offset(X, offset)
+        np.testing.assert_array_equal(est.predict_proba(moved), expected)
+        np.testing.assert_array_equal(
+            est.fit(moved, y).predict_proba(X), expected, err_msg=f"fit {offset}"
+        )

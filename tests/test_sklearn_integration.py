@@ -52,6 +52,27 @@ def test_grid_search_over_alpha_and_dropout(clf_data):
     assert search.best_estimator_.n_iter_ == FAST["max_iter"]
 
 
+def test_search_in_threads_equals_the_serial_search(clf_data):
+    # Fits running at once in threads of one process (joblib's threading
+    # backend, a Dask worker with several threads) each own their random
+    # streams: dropout masks included, they reproduce the serial fits.
+    X, y = clf_data
+    search = GridSearchCV(
+        RegularizedMLPClassifier(
+            **fast(max_iter=10), dropout=0.3, input_dropout=0.1, random_state=0
+        ),
+        {"alpha": [1e-4, 1e-2], "max_norm": [None, 1.0]},
+        cv=2,
+        scoring="neg_log_loss",
+    )
+    serial = clone(search).fit(X, y)
+    with joblib.parallel_config(backend="threading"):
+        threaded = clone(search).set_params(n_jobs=4).fit(X, y)
+    np.testing.assert_array_equal(
+        threaded.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
+
+
 def test_cross_val_score(reg_data):
     X, y = reg_data
     scores = cross_val_score(

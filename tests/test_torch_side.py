@@ -8,7 +8,15 @@ import torch
 import torch.nn.functional as F
 
 from sklreg._training import TensorBatchIterator, TensorData
-from sklreg.nn import MLP, DataLoss, MultiTaskMLP, mc_dropout, parameter_names
+from sklreg._training._data import ALIGNMENT, aligned
+from sklreg.nn import (
+    MLP,
+    DataLoss,
+    MultiTaskMLP,
+    dropout_generator,
+    mc_dropout,
+    parameter_names,
+)
 from sklreg.penalties import (
     ActivityPenalty,
     TiePenalty,
@@ -120,6 +128,61 @@ def test_mlp_dropout_only_in_training():
     torch.testing.assert_close(mlp(X), mlp(X))
     mlp.train()
     assert not torch.equal(mlp(X), mlp(X))
+
+
+def test_dropout_generator_draws_the_training_masks():
+    mlp = small_mlp(dropout=(0.5, 0.5), input_dropout=0.5)
+    X = torch.randn(50, 3, dtype=torch.float64)
+    state = torch.random.get_rng_state()
+    outputs = []
+    for seed in (0, 0, 1):
+        with dropout_generator(mlp, torch.Generator().manual_seed(seed)):
+            outputs.append(mlp(X))
+    assert torch.equal(outputs[0], outputs[1])
+    assert not torch.equal(outputs[0], outputs[2])
+    assert torch.equal(torch.random.get_rng_state(), state)
+    # outside the block, the masks come from the global generator again
+    torch.manual_seed(0)
+    first = mlp(X)
+    torch.manual_seed(0)
+    torch.testing.assert_close(mlp(X), first)
+
+
+def misaligned(tensor, offset):
+    """A copy of ``tensor`` whose data starts ``offset`` bytes past an
+    ``ALIGNMENT``-byte boundary."""
+    size = tensor.element_size()
+    buffer = torch.empty(tensor.numel() + 2 * ALIGNMENT // size, dtype=tensor.dtype)
+    start = (-buffer.data_ptr() % ALIGNMENT + offset) // size
+    view = buffer[start : start + tensor.numel()].view(tensor.shape)
+    assert view.data_ptr() % ALIGNMENT == offset
+    return view.copy_(tensor)
+
+
+def test_aligned_copies_only_misaligned_rows():
+    X = torch.randn(7, 3, dtype=torch.float64)
+    assert aligned(X) is X  # torch allocates aligned memory
+    shifted = misaligned(X, 8)
+    copy = aligned(shifted)
+    assert copy.data_ptr() % ALIGNMENT == 0
+    assert torch.equal(copy, X)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batch_iterator_yields_the_same_batches_wherever_the_data_lives(shuffle):
+    X = torch.randn(30, 3, dtype=torch.float64)
+    y = torch.randn(30, 1, dtype=torch.float64)
+
+    def batches(X, y):
+        it = TensorBatchIterator(TensorData(X, y), batch_size=8, shuffle=shuffle)
+        return list(it)
+
+    for (xa, ya, _), (xb, yb, _) in zip(
+        batches(X, y), batches(misaligned(X, 8), misaligned(y, 24)), strict=True
+    ):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+        # each block starts aligned, so a batch sits at the same alignment
+        assert xa.data_ptr() % ALIGNMENT == xb.data_ptr() % ALIGNMENT
 
 
 def test_batch_iterator_covers_each_row_once_per_epoch():

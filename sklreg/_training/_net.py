@@ -22,8 +22,9 @@ from skorch import NeuralNet
 from skorch.callbacks import EpochTimer
 from skorch.utils import TeeGenerator
 
+from ..nn import dropout_generator
 from ..penalties import PENALTY_TERMS
-from ..utils._seeding import derive_seeds, torch_rng
+from ..utils import derive_seeds
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer
 from ._predict import PREDICT_CHUNK
@@ -199,7 +200,7 @@ class PenalizedNet(NeuralNet):
         self.stop_training_ = False
         self.diverged_ = self.interrupted_ = False
         self.updates_left_ = self.max_updates
-        dropout_seed = self._seeds()[1]
+        masks = torch.Generator(self.device).manual_seed(self._seeds()[1])
         unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)
@@ -207,7 +208,7 @@ class PenalizedNet(NeuralNet):
             if valid_data is not None:
                 iterator_valid = self.get_iterator(valid_data, training=False)
             on_epoch = {"dataset_train": X, "dataset_valid": valid_data}
-            with torch_rng(dropout_seed, self.device):
+            with dropout_generator(self.module_, masks):
                 for _ in range(epochs):
                     unfinished = (self._parameter_copy(), len(self.history))
                     self.notify("on_epoch_begin", **on_epoch)

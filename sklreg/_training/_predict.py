@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..nn import mc_dropout
+from ._data import aligned
 
 #: Rows per forward pass at prediction time (bounds memory, not results: each
 #: row's output does not depend on the other rows).
@@ -89,7 +90,7 @@ def forward_outputs(
     try:
         with masks:
             for start in range(0, len(X), rows):
-                out = module(X[start : start + rows])
+                out = module(aligned(X[start : start + rows]))
                 out = out if link is None else link(out)
                 if out.ndim == 2:  # one network: no dropout, or k = 0
                     means.append(out)

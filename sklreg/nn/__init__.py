@@ -5,7 +5,7 @@ tested, as ordinary ``torch.nn.Module`` objects.
 """
 
 from ._activations import ACTIVATIONS
-from ._dropout import Dropout, mc_dropout
+from ._dropout import Dropout, dropout_generator, mc_dropout
 from ._init import glorot_uniform_
 from ._losses import DATA_LOSSES, DataLoss, weighted_mean
 from ._mlp import MLP
@@ -18,6 +18,7 @@ __all__ = [
     "DataLoss",
     "Dropout",
     "MultiTaskMLP",
+    "dropout_generator",
     "glorot_uniform_",
     "mc_dropout",
     "parameter_names",

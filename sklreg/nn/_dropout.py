@@ -1,11 +1,13 @@
 """Inverted dropout with dtype-independent masks and a Monte-Carlo mode.
 
-In training, every row gets its own mask, drawn from the device's global
-generator (which the training engine seeds) always in float32, so that a
-float32 and a float64 network see the same masks. In Monte-Carlo mode (see
-:func:`mc_dropout`) the layer applies ``k`` fixed masks, one per thinned
-network, each shared by every row: the input gains a leading dimension of
-size ``k`` at the first dropout layer and keeps it up to the output.
+In training, every row gets its own mask, drawn always in float32, so that a
+float32 and a float64 network see the same masks, from the generator that
+:func:`dropout_generator` sets (the training engine's seeded one), or from
+torch's global generator of the device outside such a block. In Monte-Carlo
+mode (see :func:`mc_dropout`) the layer applies ``k`` fixed masks, one per
+thinned network, each shared by every row: the input gains a leading
+dimension of size ``k`` at the first dropout layer and keeps it up to the
+output.
 """
 
 import contextlib
@@ -37,6 +39,7 @@ class Dropout(nn.Module):
         super().__init__()
         self.rate = float(rate)
         self.unit_dims = int(unit_dims)
+        self._generator = None  # of the training masks, see dropout_generator
         self._mc = None  # (n_samples, generator) in Monte-Carlo mode
         self._mc_mask = None
 
@@ -49,7 +52,7 @@ class Dropout(nn.Module):
             return x
         keep = 1.0 - self.rate
         mask = torch.empty(x.shape, dtype=torch.float32, device=x.device)
-        mask.bernoulli_(keep).div_(keep)
+        mask.bernoulli_(keep, generator=self._generator).div_(keep)
         return x * mask.to(x.dtype)
 
     def _mc_forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,6 +70,37 @@ class Dropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"rate={self.rate}"
+
+
+def _active_layers(module: nn.Module) -> list[Dropout]:
+    return [m for m in module.modules() if isinstance(m, Dropout) and m.rate]
+
+
+@contextlib.contextmanager
+def dropout_generator(module: nn.Module, generator: torch.Generator):
+    """Inside the block, the training masks of ``module`` come from ``generator``.
+
+    Every :class:`Dropout` layer of ``module`` with a non-zero rate draws its
+    per-row training masks from ``generator`` (on the device of the data)
+    instead of torch's global generator. A training run that owns its
+    generator is reproducible even while other threads of the process
+    train, or draw random numbers, at the same time, and it never reads or
+    advances the global seed.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    generator : torch.Generator
+        Generator on the device the module runs on.
+    """
+    layers = _active_layers(module)
+    for layer in layers:
+        layer._generator = generator
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer._generator = None
 
 
 @contextlib.contextmanager
@@ -88,7 +122,7 @@ def mc_dropout(module: nn.Module, n_samples: int, generator: torch.Generator):
     generator : torch.Generator
         CPU generator of the masks.
     """
-    layers = [m for m in module.modules() if isinstance(m, Dropout) and m.rate]
+    layers = _active_layers(module)
     for layer in layers:
         layer._mc, layer._mc_mask = (int(n_samples), generator), None
     try:

@@ -1,6 +1,6 @@
 """Validation and seeding helpers shared by the estimators."""
 
-from ._seeding import derive_seeds, draw_seed, torch_rng
+from ._seeding import derive_seeds, draw_seed
 from ._validation import resolve_device, resolve_dtype
 
-__all__ = ["derive_seeds", "draw_seed", "resolve_device", "resolve_dtype", "torch_rng"]
+__all__ = ["derive_seeds", "draw_seed", "resolve_device", "resolve_dtype"]
