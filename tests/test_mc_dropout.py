@@ -291,3 +291,22 @@ def test_mc_dropout_context_on_a_bare_torch_module():
     assert set(first.unique().tolist()) <= {0.0, 2.0}
     assert layer._mc is None and layer._mc_mask is None  # released
     assert torch.equal(layer.eval()(x), x)  # evaluation without masks: identity
+
+
+def test_folded_first_dropout_layer_equals_masking_the_input():
+    """The first dropout layer folds its masks into the next weights; the
+    result is that of masking k copies of the input."""
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(6, 4).double()
+    drop = Dropout(0.4)
+    x = torch.randn(9, 6, dtype=torch.float64)
+    with mc_dropout(drop, 5, torch.Generator().manual_seed(0)):
+        folded = drop.mc_linear(x, layer)
+        explicit = layer(drop(x))  # the same masks, applied to the input
+    assert folded.shape == explicit.shape == (5, 9, 4)
+    torch.testing.assert_close(folded, explicit, rtol=1e-12, atol=1e-12)
+    drop.train()
+    torch.manual_seed(1)
+    trained = drop.mc_linear(x, layer)
+    torch.manual_seed(1)
+    torch.testing.assert_close(trained, layer(drop(x)))  # training: unchanged

@@ -55,18 +55,46 @@ class Dropout(nn.Module):
         mask.bernoulli_(keep, generator=self._generator).div_(keep)
         return x * mask.to(x.dtype)
 
-    def _mc_forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _ensure_mc_mask(self, x: torch.Tensor) -> None:
+        """Draw the ``k`` Monte-Carlo masks at the first pass of the block;
+        every later pass (every chunk of rows) reuses them."""
+        if self._mc_mask is not None:
+            return
         n_samples, generator = self._mc
         units = x.shape[x.ndim - self.unit_dims :]
-        if self._mc_mask is None:  # drawn once, reused for every chunk of rows
-            keep = 1.0 - self.rate
-            mask = torch.empty((n_samples, *units), dtype=torch.float32)
-            mask.bernoulli_(keep, generator=generator).div_(keep)
-            self._mc_mask = mask.to(x.device)
+        keep = 1.0 - self.rate
+        mask = torch.empty((n_samples, *units), dtype=torch.float32)
+        mask.bernoulli_(keep, generator=generator).div_(keep)
+        self._mc_mask = mask.to(x.device)
+
+    def _mc_forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._ensure_mc_mask(x)
         if x.ndim == self.unit_dims + 1:  # the first dropout layer: add k
             x = x.unsqueeze(0)
         mask = self._mc_mask.to(x.dtype).unsqueeze(1)  # shared by every row
         return x * mask
+
+    def mc_linear(self, x: torch.Tensor, linear: nn.Linear) -> torch.Tensor:
+        """``linear(self(x))``, computed without repeating ``x`` ``k`` times.
+
+        In Monte-Carlo mode, when ``x`` has no leading dimension of thinned
+        networks yet (this is the first active dropout layer), the ``k`` masks
+        multiply the columns of ``linear``'s weight instead of ``k`` copies of
+        ``x``, ``(x * m_j) W^T = x (W * m_j)^T``, and the ``k`` products run as
+        one batched product over a view of ``x``: the ``(k, n, units)``
+        masked input is never built. Otherwise (training, evaluation, later
+        layers) it is exactly ``linear(self(x))``.
+        """
+        if self._mc is None or not self.rate or x.ndim != self.unit_dims + 1:
+            return linear(self(x))
+        self._ensure_mc_mask(x)
+        mask = self._mc_mask.to(x.dtype)  # (k, in)
+        weight = linear.weight.unsqueeze(0) * mask.unsqueeze(1)  # (k, out, in)
+        shape = (len(mask), len(x), linear.out_features)
+        inputs = x.expand(len(mask), *x.shape)  # a view: x is not copied
+        if linear.bias is None:
+            return torch.bmm(inputs, weight.transpose(1, 2))
+        return torch.baddbmm(linear.bias.expand(shape), inputs, weight.transpose(1, 2))
 
     def extra_repr(self) -> str:
         return f"rate={self.rate}"

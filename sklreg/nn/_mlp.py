@@ -153,15 +153,17 @@ class MLP(_DenseNetwork):
         hidden : list of Tensor
             Only when ``return_hidden`` is true.
         """
-        h = self.input_drop(X)
+        # each dropout layer feeds a linear layer: drop.mc_linear(h, layer) is
+        # layer(drop(h)), computed more cheaply in Monte-Carlo prediction
+        h, drop = X, self.input_drop
         hidden = []
         activation = self._activation_fn
-        for layer, drop in zip(self.hidden, self.hidden_drop, strict=True):
-            h = activation(layer(h))
+        for layer, next_drop in zip(self.hidden, self.hidden_drop, strict=True):
+            h = activation(drop.mc_linear(h, layer))
             if return_hidden:
                 hidden.append(h)
-            h = drop(h)
-        output = self.output(h)
+            drop = next_drop
+        output = drop.mc_linear(h, self.output)
         if return_hidden:
             return output, hidden
         return output
