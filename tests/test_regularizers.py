@@ -120,6 +120,8 @@ def test_adamw_applies_l2_as_decoupled_decay(data):
     X, y = data
     base = dict(FAST, solver="adamw", random_state=0)
     free = RegularizedMLPClassifier(**base, alpha=0.0).fit(X, y)
+    # no penalty, no decay (not PyTorch's default AdamW decay of 1e-2)
+    assert [g["weight_decay"] for g in free.net_.optimizer_.param_groups] == [0.0]
     decayed = RegularizedMLPClassifier(**base, alpha=2.0).fit(X, y)
     assert decayed.net_.optimizer_.param_groups[0]["weight_decay"] == 4.0
     assert decayed.net_.optimizer_.param_groups[1]["weight_decay"] == 0.0

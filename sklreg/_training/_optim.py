@@ -11,7 +11,9 @@ def _adam(groups, lr, momentum, fused):
 
 
 def _adamw(groups, lr, momentum, fused):
-    return torch.optim.AdamW(groups, lr=lr, fused=fused)
+    # decay only where a group sets it (PyTorch's default would decay every
+    # parameter, biases included, by 1e-2)
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=0.0, fused=fused)
 
 
 def _sgd(groups, lr, momentum, fused):
