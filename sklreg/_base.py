@@ -41,7 +41,13 @@ from ._training import (
     to_tensor,
 )
 from .nn import ACTIVATIONS, DataLoss
-from .penalties import NORMS, ActivityPenalty, WeightNormPenalty
+from .penalties import (
+    L1_METHODS,
+    NORMS,
+    ActivityPenalty,
+    WeightNormPenalty,
+    weight_parameters,
+)
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
 
 #: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
@@ -92,6 +98,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "norm": [StrOptions(set(NORMS))],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_method": [StrOptions(set(L1_METHODS))],
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
         "activity_alpha": [Interval(Real, 0, None, closed="left")],
         "activity_norm": [StrOptions({"l1", "l2"})],
@@ -181,6 +188,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"refit={self.refit!r} retrains after early stopping; it needs "
                 "early_stopping=True."
             )
+        if self.solver == "sgd" and self.momentum == 1 and self._proximal_l1():
+            raise ValueError(
+                "momentum=1 never forgets a gradient, so the proximal L1 step of "
+                "solver='sgd', whose threshold is learning_rate_init * alpha / "
+                "(1 - momentum), is undefined. Use momentum < 1, or "
+                "l1_method='subgradient'."
+            )
         return SimpleNamespace(
             hidden_layer_sizes=hidden,
             dropout=rates,
@@ -193,12 +207,19 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(int(self.batch_size), n_samples)
 
+    def _proximal_l1(self) -> bool:
+        """Whether the weight penalty has an L1 part trained by proximal steps."""
+        l1_share = {"l1": 1.0, "elasticnet": self.l1_ratio}.get(self.norm, 0.0)
+        return self.l1_method == "proximal" and self.alpha * l1_share > 0
+
     def _build_penalties(self):
         """Penalty objects of the objective (see :mod:`sklreg.penalties`).
 
         With ``solver='adamw'`` the L2 part of the weight penalty is applied as
         decoupled weight decay by the optimizer instead (see
-        :meth:`_weight_decay`), so only its L1 part stays in the objective.
+        :meth:`_weight_decay`), so only its L1 part stays in the penalty. The
+        L1 part is differentiated or applied by proximal steps, as
+        ``l1_method`` says.
         """
         penalties = []
         alpha, norm = self.alpha, self.norm
@@ -207,7 +228,9 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 (alpha * self.l1_ratio, "l1") if norm == "elasticnet" else (0, norm)
             )
         if alpha > 0:
-            penalties.append(WeightNormPenalty(alpha, norm, self.l1_ratio))
+            penalties.append(
+                WeightNormPenalty(alpha, norm, self.l1_ratio, self.l1_method)
+            )
         if self.activity_alpha > 0:
             penalties.append(ActivityPenalty(self.activity_alpha, self.activity_norm))
         return penalties
@@ -508,6 +531,16 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """The trained ``torch.nn.Module``."""
         check_is_fitted(self)
         return self.net_.module_
+
+    @property
+    def sparsity_(self) -> dict:
+        """Fraction of exactly-zero entries of each weight tensor, by name."""
+        names = {id(p): name for name, p in self.module_.named_parameters()}
+        with torch.no_grad():
+            return {
+                names[id(w)]: (w == 0).sum().item() / w.numel()
+                for w in weight_parameters(self.module_)
+            }
 
     # -- prediction ---------------------------------------------------------------
     def _forward(self, X, link=None, *, return_std=False):

@@ -1,13 +1,21 @@
 """Regularization penalties: pure functions on tensors and the objects that apply them.
 
 ``_functional`` holds the maths (``l1_norm``, ``squared_l2_norm``,
-``elastic_net_norm``); ``_penalty`` holds small penalty objects that know which
+``elastic_net_norm``, and ``soft_threshold_``, the step of proximal L1);
+``_penalty`` holds small penalty objects that know which
 tensors they apply to and how strongly. Each penalty object has a ``name``, the
 key under which its value is recorded per epoch in ``history_``.
 """
 
-from ._functional import NORMS, elastic_net_norm, l1_norm, squared_l2_norm
+from ._functional import (
+    NORMS,
+    elastic_net_norm,
+    l1_norm,
+    soft_threshold_,
+    squared_l2_norm,
+)
 from ._penalty import (
+    L1_METHODS,
     PENALTY_TERMS,
     ActivityPenalty,
     Penalty,
@@ -16,6 +24,7 @@ from ._penalty import (
 )
 
 __all__ = [
+    "L1_METHODS",
     "NORMS",
     "PENALTY_TERMS",
     "ActivityPenalty",
@@ -23,6 +32,7 @@ __all__ = [
     "WeightNormPenalty",
     "elastic_net_norm",
     "l1_norm",
+    "soft_threshold_",
     "squared_l2_norm",
     "weight_parameters",
 ]
