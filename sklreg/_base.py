@@ -188,7 +188,8 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"refit={self.refit!r} retrains after early stopping; it needs "
                 "early_stopping=True."
             )
-        if self.solver == "sgd" and self.momentum == 1 and self._proximal_l1():
+        proximal = any(penalty.proximal for penalty in self._build_penalties())
+        if self.solver == "sgd" and self.momentum == 1 and proximal:
             raise ValueError(
                 "momentum=1 never forgets a gradient, so the proximal L1 step of "
                 "solver='sgd', whose threshold is learning_rate_init * alpha / "
@@ -206,11 +207,6 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         if self.batch_size == "auto":
             return min(200, n_samples)
         return min(int(self.batch_size), n_samples)
-
-    def _proximal_l1(self) -> bool:
-        """Whether the weight penalty has an L1 part trained by proximal steps."""
-        l1_share = {"l1": 1.0, "elasticnet": self.l1_ratio}.get(self.norm, 0.0)
-        return self.l1_method == "proximal" and self.alpha * l1_share > 0
 
     def _build_penalties(self):
         """Penalty objects of the objective (see :mod:`sklreg.penalties`).
