@@ -2,9 +2,9 @@
 
 ``_functional`` holds the maths (``l1_norm``, ``squared_l2_norm``,
 ``elastic_net_norm``, and ``soft_threshold_``, the step of proximal L1);
-``_penalty`` holds small penalty objects that know which
-tensors they apply to and how strongly. Each penalty object has a ``name``, the
-key under which its value is recorded per epoch in ``history_``.
+``_penalty`` holds small penalty objects that know which tensors they apply to
+and how strongly. Each penalty object has a ``name``, the key under which its
+value is recorded per epoch in ``history_``.
 """
 
 from ._functional import (
