@@ -5,7 +5,10 @@ same number of epochs and learning rate, measured side by side in one run:
 
 * ``torch loop``: a hand-written PyTorch loop over preloaded tensors (the floor);
 * ``sklreg``: ``RegularizedMLPClassifier`` with no penalty (``alpha=0``);
-* ``sklreg L1+act``: with the L1 weight penalty and the L1 activity penalty;
+* ``sklreg L1+act``: with the L1 weight penalty (by subgradient steps) and the
+  L1 activity penalty;
+* ``sklreg L1 prox``: with the L1 weight penalty by proximal steps (the
+  default ``l1_method``);
 * ``skorch``: ``NeuralNetClassifier`` with its defaults (per-item DataLoader);
 * ``sklearn``: ``MLPClassifier`` (NumPy).
 
@@ -43,7 +46,14 @@ DATASETS = {
     "50k x 100": (50_000, 100, 4),
     "200k x 100": (200_000, 100, 2),
 }
-METHODS = ["torch loop", "sklreg", "sklreg L1+act", "skorch", "sklearn"]
+METHODS = [
+    "torch loop",
+    "sklreg",
+    "sklreg L1+act",
+    "sklreg L1 prox",
+    "skorch",
+    "sklearn",
+]
 HIDDEN, BATCH, LR = (100, 100), 200, 1e-3
 
 
@@ -166,8 +176,9 @@ RUNNERS = {
     "torch loop": torch_loop,
     "sklreg": sklreg_fit,
     "sklreg L1+act": lambda *a: sklreg_fit(
-        *a, alpha=1e-4, norm="l1", activity_alpha=1e-5
+        *a, alpha=1e-4, norm="l1", l1_method="subgradient", activity_alpha=1e-5
     ),
+    "sklreg L1 prox": lambda *a: sklreg_fit(*a, alpha=1e-4, norm="l1"),
     "skorch": skorch_fit,
     "sklearn": sklearn_fit,
 }

@@ -7,9 +7,10 @@ features of which only 10 carry signal, overfits badly. This example fits the
 same ``RegularizedMLPClassifier`` with each of sklreg's regularizers and
 compares held-out accuracy and log-loss over three random splits.
 
-The L1 penalty, which drives the weights of uninformative inputs towards
-zero, helps most here; the L2 penalty and dropout help less; the sparse
-activation penalty is not suited to this problem.
+The L1 penalty, which sets most first-layer weights to exactly zero (by
+proximal steps, the default ``l1_method``), helps most here; the L2 penalty
+and dropout help less; the sparse activation penalty is not suited to this
+problem.
 """
 
 # %%

@@ -52,11 +52,13 @@ from ._training import (
 from ._typing import ArrayLike, MatrixLike, fit_context
 from .nn import ACTIVATIONS
 from .penalties import (
+    L1_METHODS,
     NORMS,
     TIE_NORMS,
     ActivityPenalty,
     TiePenalty,
     WeightNormPenalty,
+    weight_parameters,
 )
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
 
@@ -142,6 +144,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "norm": [StrOptions(set(NORMS))],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_method": [StrOptions(set(L1_METHODS))],
         "max_norm": [None, Interval(Real, 0, None, closed="neither")],
         "shared_layers": [None, Interval(Integral, 0, None, closed="left")],
         "tie_groups": [None, StrOptions({"tasks"}), "array-like"],
@@ -250,6 +253,14 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         tie_groups = self.tie_groups
         if tie_groups is not None and not isinstance(tie_groups, str):
             tie_groups = _tie_group_names(tie_groups)
+        proximal = any(penalty.proximal for penalty in self._build_penalties(None))
+        if self.solver == "sgd" and self.momentum == 1 and proximal:
+            raise ValueError(
+                "momentum=1 never forgets a gradient, so the proximal L1 step of "
+                "solver='sgd', whose threshold is learning_rate_init * alpha / "
+                "(1 - momentum), is undefined. Use momentum < 1, or "
+                "l1_method='subgradient'."
+            )
         return SimpleNamespace(
             hidden_layer_sizes=hidden,
             dropout=rates,
@@ -302,9 +313,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
         With ``solver='adamw'`` the L2 part of the weight penalty is applied as
         decoupled weight decay by the optimizer instead (see
-        :meth:`_weight_decay`), so only its L1 part stays in the objective.
-        ``config.tie_groups`` are the names resolved by
-        :meth:`_resolve_tie_groups`.
+        :meth:`_weight_decay`), so only its L1 part stays in the penalty. The
+        L1 part is differentiated or applied by proximal steps, as
+        ``l1_method`` says. ``config.tie_groups`` are the names resolved by
+        :meth:`_resolve_tie_groups` (None: no tie penalty).
         """
         penalties = []
         alpha, norm = self.alpha, self.norm
@@ -313,8 +325,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 (alpha * self.l1_ratio, "l1") if norm == "elasticnet" else (0, norm)
             )
         if alpha > 0:
-            penalties.append(WeightNormPenalty(alpha, norm, self.l1_ratio))
-        if self.tie_alpha > 0 and config.tie_groups:
+            penalties.append(
+                WeightNormPenalty(alpha, norm, self.l1_ratio, self.l1_method)
+            )
+        if self.tie_alpha > 0 and config is not None and config.tie_groups:
             penalties.append(
                 TiePenalty(self.tie_alpha, config.tie_groups, self.tie_norm)
             )
@@ -387,11 +401,14 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
     def _epoch_log(self, penalties, early_stopping, title, header) -> EpochLog:
         """The ``verbose`` table: the training loss, then the data loss and
-        each active penalty, then the validation columns, the last marked on
-        each new best epoch."""
+        each active penalty (and the share of zero weights under an L1
+        penalty), then the validation columns, the last marked on each new
+        best epoch."""
         keys = ["train_loss"]
         if penalties:  # else the data loss is the training loss
             keys += ["data_loss", *(penalty.name for penalty in penalties)]
+        if any(penalty.sparse_weights for penalty in penalties):
+            keys.append("sparsity")  # the share of exactly-zero weights
         if early_stopping:  # without a scorer, valid_score is -valid_loss
             keys.append("valid_loss")
             if self.scoring is not None:
@@ -671,6 +688,16 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """The trained ``torch.nn.Module``."""
         check_is_fitted(self)
         return self.net_.module_
+
+    @property
+    def sparsity_(self) -> dict:
+        """Fraction of exactly-zero entries of each weight tensor, by name."""
+        names = {id(p): name for name, p in self.module_.named_parameters()}
+        with torch.no_grad():
+            return {
+                names[id(w)]: (w == 0).sum().item() / w.numel()
+                for w in weight_parameters(self.module_)
+            }
 
     # -- prediction ---------------------------------------------------------------
     def _forward(self, X, link=None, *, return_std=False):

@@ -30,12 +30,31 @@ SHARED_PARAMETERS = """\
         (Adam, SGD) is ``alpha=wd / 2``.
 
     norm : {'l2', 'l1', 'elasticnet'}, default='l2'
-        ``Omega``: the squared L2 norm ``sum w**2``, the L1 norm ``sum |w|``
-        (drives weights to exactly zero), or
-        ``l1_ratio * L1 + (1 - l1_ratio) * L2``.
+        ``Omega``: the squared L2 norm ``sum w**2``, the L1 norm ``sum |w|``,
+        or ``l1_ratio * L1 + (1 - l1_ratio) * L2``. The L1 part sets
+        weights to exactly zero with ``l1_method='proximal'`` (the default),
+        only near zero with ``'subgradient'``.
 
     l1_ratio : float, default=0.5
         Share of the L1 part for ``norm='elasticnet'``; ignored otherwise.
+
+    l1_method : {'proximal', 'subgradient'}, default='proximal'
+        How the L1 part of the norm penalty is minimised (``norm='l1'``, and
+        the ``l1_ratio`` share of ``norm='elasticnet'``); ignored for
+        ``norm='l2'``. ``'proximal'``: after every optimizer step each weight
+        is soft-thresholded, moved towards zero by ``alpha`` (times
+        ``l1_ratio`` for elastic net) times its step size, and set to
+        exactly ``0.0`` rather than crossing zero. A weight then stays at
+        zero as long as the data pull on it (its averaged gradient) is
+        weaker than the L1 strength. The step size is
+        ``learning_rate_init / (1 - momentum)`` with ``'sgd'`` (the step its
+        momentum takes along the averaged gradient), and Adam's per-weight
+        step size ``learning_rate_init / (sqrt(v_hat) + eps)`` with
+        ``'adam'`` and ``'adamw'``. The L1 term is not differentiated, but
+        its value is still recorded in ``history_['norm_penalty']``.
+        ``'subgradient'``: the L1 term is differentiated with the rest of
+        the objective (its gradient is ``alpha * sign(w)``), as in Keras and
+        PyTorch; weights end up near zero, rarely at it.
 
     max_norm : float, default=None
         If set, after every parameter update each unit's incoming weight
@@ -196,9 +215,11 @@ SHARED_ATTRIBUTES = """\
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
         full objective), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
         ``activity_penalty`` (each as added to the objective, 0.0 when off),
-        ``valid_loss`` and ``valid_score`` (with early stopping) and ``dur``
-        (seconds). Losses are sample-weighted means over the epoch's rows.
-        After a refit it still describes the early-stopping run.
+        ``sparsity`` (with an L1 penalty: the fraction of the weights that
+        are exactly zero at the end of the epoch), ``valid_loss`` and
+        ``valid_score`` (with early stopping) and ``dur`` (seconds). Losses
+        are sample-weighted means over the epoch's rows. After a refit it
+        still describes the early-stopping run.
 
     loss_curve_ : list of float
         ``train_loss`` of each epoch.
@@ -234,15 +255,46 @@ SHARED_ATTRIBUTES = """\
         ``t`` (from 0) ``towers.{t}.hidden.{i}.weight``,
         ``towers.{t}.hidden.{i}.bias`` for ``i >= s`` and
         ``towers.{t}.output.weight``, ``towers.{t}.output.bias``.
+
+    sparsity_ : dict of str to float
+        Fraction of the entries of each weight tensor that are exactly zero,
+        keyed by parameter name (biases are left out).
+"""
+
+MLP_ATTRIBUTES = """\
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix from layer ``i`` to layer ``i + 1``
+        (the input is layer 0), of shape ``(fan_in, fan_out)`` as in
+        scikit-learn's MLP: the transpose of ``module_``'s weight. A copy, in
+        the training dtype; writing to it does not change the network.
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer ``i + 1``, of shape
+        ``(fan_out,)``. A copy, like ``coefs_``.
+
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        For each input feature, the L2 norm of its outgoing weights in the
+        first layer (``np.linalg.norm(coefs_[0], axis=1)``): exactly zero
+        for an input the L1 penalty removed, which no longer affects the
+        predictions. This is the attribute
+        :class:`~sklearn.feature_selection.SelectFromModel` reads. It
+        measures first-layer weight mass, not a causal or predictive
+        importance: it depends on the scale of each input (standardize
+        them), and a large weight can still be cancelled further on.
 """
 
 
-_FRAGMENTS = {"{parameters}": SHARED_PARAMETERS, "{attributes}": SHARED_ATTRIBUTES}
+_FRAGMENTS = {
+    "{parameters}": SHARED_PARAMETERS,
+    "{attributes}": SHARED_ATTRIBUTES,
+    "{mlp_attributes}": MLP_ATTRIBUTES,
+}
 
 
 def fill_doc(cls):
-    """Replace each ``{parameters}`` / ``{attributes}`` line of ``cls.__doc__``
-    with the shared fragment, at that line's indentation."""
+    """Replace each ``{parameters}`` / ``{attributes}`` / ``{mlp_attributes}``
+    line of ``cls.__doc__`` with the shared fragment, at that line's
+    indentation."""
     lines = []
     for line in cls.__doc__.splitlines():
         fragment = _FRAGMENTS.get(line.strip())

@@ -1,6 +1,9 @@
 """RegularizedMLPClassifier and RegularizedMLPRegressor: the scikit-learn layer
 of the fully connected networks."""
 
+import numpy as np
+import torch
+
 from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
@@ -22,6 +25,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         alpha=1e-4,
         norm="l2",
         l1_ratio=0.5,
+        l1_method="proximal",
         max_norm=None,
         tie_groups=None,
         tie_alpha=0.0,
@@ -55,6 +59,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.alpha = alpha
         self.norm = norm
         self.l1_ratio = l1_ratio
+        self.l1_method = l1_method
         self.max_norm = max_norm
         self.tie_groups = tie_groups
         self.tie_alpha = tie_alpha
@@ -163,6 +168,32 @@ class BaseRegularizedMLP(BaseRegularizedNet):
             len(config.hidden_layer_sizes), int(n_outputs), config.shared_layers
         )
 
+    # -- the fitted network, as scikit-learn's MLP shows it ---------------------
+    def _layers(self) -> list[torch.nn.Linear]:
+        module = self.module_
+        return [*module.hidden, module.output]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrix of each layer, ``(fan_in, fan_out)``, as in scikit-learn."""
+        return [_to_numpy(layer.weight.T) for layer in self._layers()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vector of each layer, ``(fan_out,)``, as in scikit-learn."""
+        return [_to_numpy(layer.bias) for layer in self._layers()]
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """L2 norm of each input's outgoing weights in the first layer."""
+        weight = self.module_.hidden[0].weight  # (units, n_features)
+        return _to_numpy(torch.linalg.vector_norm(weight, dim=0))
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A NumPy copy of ``tensor`` (never a view on the module's memory)."""
+    return tensor.detach().cpu().numpy().copy()
+
 
 @fill_doc
 class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
@@ -195,6 +226,8 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
         multiclass targets.
 
     {attributes}
+
+    {mlp_attributes}
 
     See Also
     --------
@@ -244,6 +277,8 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
         Number of targets.
 
     {attributes}
+
+    {mlp_attributes}
 
     See Also
     --------

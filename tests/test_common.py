@@ -2,8 +2,10 @@
 
 The default configuration passes every check with no expected failure. The
 regularizers are checked too: every penalty and constraint together passes
-everything; one tower per task, tied, passes everything; dropout passes
-everything but sample-weight equivalence, which it cannot meet exactly (see
+everything (with adamw: decoupled L2 decay and proximal L1 steps), and so
+does proximal L1 with momentum sgd; one tower per task, tied, passes
+everything; dropout passes everything but sample-weight equivalence, which it
+cannot meet exactly (see
 ``DROPOUT_REASON``).
 """
 
@@ -14,9 +16,18 @@ from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 from .conftest import FAST
 
 REGULARIZED = dict(
-    alpha=1e-3, norm="elasticnet", activity_alpha=1e-4, max_norm=2.0, solver="adamw"
+    alpha=1e-3,
+    norm="elasticnet",
+    l1_method="proximal",
+    activity_alpha=1e-4,
+    max_norm=2.0,
+    solver="adamw",
 )
 TOWERS = dict(shared_layers=0, tie_groups="tasks", tie_alpha=1e-2)
+# Proximal L1 with momentum sgd, on the classifier: the regressor checks fit
+# unscaled targets, on which sgd at FAST's learning rate diverges with or
+# without a penalty (REGULARIZED checks the regressor's proximal steps).
+PROXIMAL_SGD = dict(alpha=1e-3, norm="l1", l1_method="proximal", solver="sgd")
 DROPOUT = dict(dropout=0.2, input_dropout=0.1)
 DROPOUT_REASON = (
     "dropout draws an independent mask for every row, so a row repeated k "
@@ -28,7 +39,7 @@ ESTIMATORS = [
     Estimator(**FAST, **extra, random_state=0)
     for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor)
     for extra in ({}, REGULARIZED, TOWERS, DROPOUT)
-]
+] + [RegularizedMLPClassifier(**FAST, **PROXIMAL_SGD, random_state=0)]
 
 
 def expected_failed_checks(estimator):

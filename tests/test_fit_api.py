@@ -27,6 +27,7 @@ INVALID = [
     ("alpha", -1.0),
     ("norm", "l0"),
     ("l1_ratio", 1.5),
+    ("l1_method", "lasso"),
     ("max_norm", 0.0),
     ("activity_alpha", -0.1),
     ("activity_norm", "elasticnet"),

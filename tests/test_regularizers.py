@@ -22,12 +22,14 @@ def first_layer(est):
     return est.module_.hidden[0].weight.detach().numpy()
 
 
-def test_l1_zeroes_far_more_first_layer_weights(data):
+def test_subgradient_l1_shrinks_far_more_first_layer_weights_to_near_zero(data):
     X, y = data
-    plain = RegularizedMLPClassifier(**FAST, alpha=0.0, norm="l1", random_state=0)
-    sparse = RegularizedMLPClassifier(**FAST, alpha=0.05, norm="l1", random_state=0)
+    params = dict(FAST, norm="l1", l1_method="subgradient", random_state=0)
+    plain = RegularizedMLPClassifier(**params, alpha=0.0)
+    sparse = RegularizedMLPClassifier(**params, alpha=0.05)
     lr = FAST["learning_rate_init"]
     # subgradient steps leave L1-zeroed weights within about one step of zero
+    # (proximal steps, the default, set them to exactly zero: test_l1_sparsity)
     n_plain = (np.abs(first_layer(plain.fit(X, y))) < lr).sum()
     n_sparse = (np.abs(first_layer(sparse.fit(X, y))) < lr).sum()
     assert n_sparse > 3 * n_plain
@@ -120,6 +122,8 @@ def test_adamw_applies_l2_as_decoupled_decay(data):
     X, y = data
     base = dict(FAST, solver="adamw", random_state=0)
     free = RegularizedMLPClassifier(**base, alpha=0.0).fit(X, y)
+    # no penalty, no decay (not PyTorch's default AdamW decay of 1e-2)
+    assert [g["weight_decay"] for g in free.net_.optimizer_.param_groups] == [0.0]
     decayed = RegularizedMLPClassifier(**base, alpha=2.0).fit(X, y)
     assert decayed.net_.optimizer_.param_groups[0]["weight_decay"] == 4.0
     assert decayed.net_.optimizer_.param_groups[1]["weight_decay"] == 0.0

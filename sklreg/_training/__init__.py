@@ -2,7 +2,8 @@
 
 * ``_net``: :class:`PenalizedNet`, the loop and the objective;
 * ``_data``: tensors on the device and their minibatch iterator;
-* ``_optim``: the solver registry;
+* ``_optim``: the solver registry (optimizers, and the step sizes of their
+  updates that proximal steps scale by);
 * ``_callbacks``: the max-norm constraint, early stopping and training
   feedback (the epoch log and the progress bar);
 * ``_predict``: chunked forward passes for prediction.

@@ -12,7 +12,10 @@ for regularization:
   epoch means in ``history`` once per epoch (one host synchronisation per
   epoch, not per batch);
 * ``initialize_optimizer`` builds the solver from the registry with fused
-  steps and decoupled weight decay on the weights only.
+  steps and decoupled weight decay on the weights only;
+* ``train_step`` follows each optimizer step with the proximal step of the
+  penalties that have one (soft-thresholding for proximal L1), scaled by the
+  step size the optimizer took.
 """
 
 import math
@@ -23,19 +26,20 @@ from skorch.callbacks import EpochTimer
 from skorch.utils import TeeGenerator
 
 from ..nn import dropout_generator
-from ..penalties import PENALTY_TERMS
+from ..penalties import PENALTY_TERMS, weight_parameters
 from ..utils import derive_seeds
 from ._data import TensorBatchIterator
-from ._optim import build_optimizer
+from ._optim import build_optimizer, step_sizes
 from ._predict import PREDICT_CHUNK
 
-#: Keys of each epoch record kept for users, in order (validation keys come
-#: with early stopping).
+#: Keys of each epoch record kept for users, in order (``sparsity`` comes with
+#: an L1 penalty, validation keys with early stopping).
 HISTORY_KEYS = (
     "epoch",
     "train_loss",
     "data_loss",
     *PENALTY_TERMS,
+    "sparsity",
     "valid_loss",
     "valid_score",
     "dur",
@@ -60,7 +64,10 @@ class PenalizedNet(NeuralNet):
         data loss (see :class:`sklreg.nn.DataLoss`).
     penalties : sequence of Penalty, default=()
         Penalty objects (:mod:`sklreg.penalties`); each is bound to the module
-        at the start of every training call.
+        at the start of every training call. Those with a proximal part apply
+        it after every optimizer step; when one drives weights to zero
+        (``sparse_weights``), each epoch records ``sparsity``, the fraction of
+        the weights that are exactly zero at its end.
     solver : str, default='adam'
         Key of :data:`~sklreg._training._optim.SOLVERS`.
     lr : float, default=1e-3
@@ -194,6 +201,9 @@ class PenalizedNet(NeuralNet):
         epochs = self.max_epochs if epochs is None else epochs
         self.penalties_ = [penalty.bind(self.module_) for penalty in self.penalties]
         self.needs_hidden_ = any(penalty.needs_hidden for penalty in self.penalties_)
+        self.proximal_ = [penalty for penalty in self.penalties_ if penalty.proximal]
+        sparse = any(penalty.sparse_weights for penalty in self.penalties_)
+        self.sparsity_weights_ = weight_parameters(self.module_) if sparse else []
         self.trainable_params_ = [
             p for group in self.optimizer_.param_groups for p in group["params"]
         ]
@@ -235,7 +245,8 @@ class PenalizedNet(NeuralNet):
             self._interrupt(unfinished)
         finally:
             # bound tensors are per training call: never pickled, always fresh
-            del self.penalties_, self.trainable_params_
+            del self.penalties_, self.proximal_, self.sparsity_weights_
+            del self.trainable_params_
         return self
 
     def _parameter_copy(self) -> list[torch.Tensor]:
@@ -297,7 +308,20 @@ class PenalizedNet(NeuralNet):
             training=True,
         )
         self.optimizer_.step()
+        for penalty in self.proximal_:
+            penalty.prox_(self._step_sizes)
         return terms
+
+    def _step_sizes(self, params, scale=1.0):
+        """``scale`` times the step size each of ``params`` took in the last
+        optimizer step."""
+        return step_sizes(self.solver, self.optimizer_, params, scale)
+
+    def _zero_fraction(self) -> torch.Tensor:
+        """Fraction of the weights that are exactly zero, on the device."""
+        weights = self.sparsity_weights_
+        nonzero = torch.stack([torch.count_nonzero(w) for w in weights]).sum()
+        return 1.0 - nonzero / sum(w.numel() for w in weights)
 
     def validation_step(self, batch, **fit_params):
         X, y, sample_weight = batch
@@ -314,7 +338,8 @@ class PenalizedNet(NeuralNet):
 
         Means are exact sample-weighted means over the rows (each batch
         counts with its sum of weights, or its size without weights); they
-        are accumulated on the device and read once per epoch.
+        are accumulated on the device and read once per epoch, together with
+        the fraction of zero weights when ``sparsity`` is recorded.
         """
         if iterator is None:
             return
@@ -344,7 +369,13 @@ class PenalizedNet(NeuralNet):
                 totals.add_(values * weight.sum())
             n_batches += 1
             self.notify("on_batch_end", batch=batch, training=training, **terms)
-        *sums, total_weight = totals.tolist()
+        sparsity = None
+        if training and self.sparsity_weights_:
+            zero = self._zero_fraction().to(totals.dtype).reshape(1)
+            *read, sparsity = torch.cat([totals, zero]).tolist()
+        else:
+            read = totals.tolist()
+        *sums, total_weight = read
         means = [value / total_weight for value in sums]
         self.history.record(f"{prefix}_loss", means[0])
         if training and not math.isfinite(means[0]):
@@ -353,6 +384,8 @@ class PenalizedNet(NeuralNet):
             recorded = dict(zip(names, means[1:], strict=True))
             for name in ("data_loss", *PENALTY_TERMS):
                 self.history.record(name, recorded.get(name, 0.0))
+            if sparsity is not None:
+                self.history.record("sparsity", sparsity)
             if self.updates_left_ is not None:
                 self.updates_left_ -= n_batches
         self.history.record(f"{prefix}_batch_count", n_batches)

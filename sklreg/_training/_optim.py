@@ -1,4 +1,9 @@
-"""Registry of solvers: allowed values of ``solver`` and the optimizers they build."""
+"""Registry of solvers: allowed values of ``solver``, the optimizers they build,
+and the step size each optimizer's last update took (for proximal steps)."""
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -11,15 +16,90 @@ def _adam(groups, lr, momentum, fused):
 
 
 def _adamw(groups, lr, momentum, fused):
-    return torch.optim.AdamW(groups, lr=lr, fused=fused)
+    # decay only where a group sets it (PyTorch's default would decay every
+    # parameter, biases included, by 1e-2)
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=0.0, fused=fused)
 
 
 def _sgd(groups, lr, momentum, fused):
     return torch.optim.SGD(groups, lr=lr, momentum=momentum, fused=fused)
 
 
-#: Maps each allowed value of the ``solver`` hyperparameter to an optimizer factory.
-SOLVERS = {"adam": _adam, "adamw": _adamw, "sgd": _sgd}
+def _by_group(
+    optimizer: torch.optim.Optimizer, params: Sequence[torch.Tensor]
+) -> Iterator[tuple[dict, list[int]]]:
+    """``(group, positions in params)`` for each parameter group holding some of
+    ``params``."""
+    position = {id(p): i for i, p in enumerate(params)}
+    for group in optimizer.param_groups:
+        held = [position[id(p)] for p in group["params"] if id(p) in position]
+        if held:
+            yield group, held
+
+
+def _sgd_step_sizes(optimizer, params, scale) -> list[float]:
+    """``scale * lr / (1 - momentum)`` for each parameter (``lr`` without momentum).
+
+    PyTorch's heavy-ball step is ``lr * b`` with ``b <- momentum * b + g``:
+    ``lr / (1 - momentum)`` times ``(1 - momentum) * b``, an exponential
+    moving average of the gradients. That is the step size along the
+    averaged gradient, and the one a proximal step must use for its fixed
+    points to be the minimisers of the penalized objective. (Assumes no
+    dampening and no Nesterov momentum, as ``_sgd`` builds it.)
+    """
+    sizes = [0.0] * len(params)
+    for group, held in _by_group(optimizer, params):
+        size = scale * group["lr"] / (1.0 - group["momentum"])
+        for i in held:
+            sizes[i] = size
+    return sizes
+
+
+def _adam_step_sizes(optimizer, params, scale) -> list[torch.Tensor]:
+    """``scale * lr / (sqrt(v_hat) + eps)`` entry by entry: Adam's step sizes.
+
+    ``v_hat = exp_avg_sq / (1 - beta2**step)`` is the bias-corrected second
+    moment, exactly as the update used it (the same for AdamW, whose
+    decoupled decay is a separate shrinkage); Adam moves each entry by its
+    step size times the bias-corrected first moment. Four fused calls per
+    parameter group; the step count is read on the host only when it lives
+    there, so a GPU never synchronises.
+    """
+    sizes = [None] * len(params)
+    for group, held in _by_group(optimizer, params):
+        states = [optimizer.state[params[i]] for i in held]
+        key = "max_exp_avg_sq" if group["amsgrad"] else "exp_avg_sq"
+        second = [state[key] for state in states]
+        beta2, step = group["betas"][1], states[0]["step"]
+        if step.device.type == "cpu":
+            root = math.sqrt(1.0 - beta2 ** step.item())
+        else:
+            root = (1.0 - beta2**step).sqrt().to(second[0])
+        # with root = sqrt(1 - beta2**step):
+        # lr / (sqrt(v / root**2) + eps) = lr * root / (sqrt(v) + eps * root)
+        group_sizes = torch._foreach_sqrt(second)
+        torch._foreach_add_(group_sizes, group["eps"] * root)
+        torch._foreach_reciprocal_(group_sizes)
+        torch._foreach_mul_(group_sizes, scale * group["lr"] * root)
+        for i, size in zip(held, group_sizes, strict=True):
+            sizes[i] = size
+    return sizes
+
+
+class Solver(NamedTuple):
+    """A value of ``solver``: how to build its optimizer, and how to read the
+    step size each parameter took in the optimizer's last update."""
+
+    build: Callable[..., torch.optim.Optimizer]
+    step_sizes: Callable[[torch.optim.Optimizer, Sequence[torch.Tensor], float], list]
+
+
+#: Maps each allowed value of the ``solver`` hyperparameter to its :class:`Solver`.
+SOLVERS = {
+    "adam": Solver(_adam, _adam_step_sizes),
+    "adamw": Solver(_adamw, _adam_step_sizes),
+    "sgd": Solver(_sgd, _sgd_step_sizes),
+}
 
 
 def build_optimizer(
@@ -45,4 +125,20 @@ def build_optimizer(
         groups = [{"params": weights, "weight_decay": weight_decay}]
         if biases:
             groups.append({"params": biases, "weight_decay": 0.0})
-    return SOLVERS[solver](groups, lr=lr, momentum=momentum, fused=True)
+    return SOLVERS[solver].build(groups, lr=lr, momentum=momentum, fused=True)
+
+
+def step_sizes(
+    solver: str,
+    optimizer: torch.optim.Optimizer,
+    params: Sequence[torch.Tensor],
+    scale: float = 1.0,
+) -> list:
+    """``scale`` times the step size each of ``params`` took in the last update
+    of ``optimizer`` (built for ``solver``).
+
+    The step size of an entry is how far the update moved it per unit of its
+    (momentum-averaged, bias-corrected) gradient: a float per parameter for
+    ``sgd``, a tensor with one value per entry for ``adam`` and ``adamw``.
+    """
+    return SOLVERS[solver].step_sizes(optimizer, params, scale)

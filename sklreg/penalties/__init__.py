@@ -1,11 +1,11 @@
 """Regularization penalties: pure functions on tensors and the objects that apply them.
 
 ``_functional`` holds the maths (``l1_norm``, ``squared_l2_norm``,
-``elastic_net_norm``, and for tying ``pairwise_l1_norm`` and
-``pairwise_squared_l2_norm``); ``_penalty`` holds small penalty objects that
-know which tensors they apply to and how strongly. Each penalty object has a
-``name``, the key under which its value is recorded per epoch in
-``history_``.
+``elastic_net_norm``, for tying ``pairwise_l1_norm`` and
+``pairwise_squared_l2_norm``, and ``soft_threshold_``, the step of proximal
+L1); ``_penalty`` holds small penalty objects that know which tensors they
+apply to and how strongly. Each penalty object has a ``name``, the key under
+which its value is recorded per epoch in ``history_``.
 """
 
 from ._functional import (
@@ -15,9 +15,11 @@ from ._functional import (
     l1_norm,
     pairwise_l1_norm,
     pairwise_squared_l2_norm,
+    soft_threshold_,
     squared_l2_norm,
 )
 from ._penalty import (
+    L1_METHODS,
     PENALTY_TERMS,
     ActivityPenalty,
     Penalty,
@@ -27,6 +29,7 @@ from ._penalty import (
 )
 
 __all__ = [
+    "L1_METHODS",
     "NORMS",
     "PENALTY_TERMS",
     "TIE_NORMS",
@@ -38,6 +41,7 @@ __all__ = [
     "l1_norm",
     "pairwise_l1_norm",
     "pairwise_squared_l2_norm",
+    "soft_threshold_",
     "squared_l2_norm",
     "weight_parameters",
 ]

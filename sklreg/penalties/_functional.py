@@ -1,4 +1,5 @@
-"""Norms of lists of tensors, the building blocks of every penalty.
+"""Norms of lists of tensors, the building blocks of every penalty, and
+soft-thresholding, the proximal operator of the L1 norm.
 
 Each norm function takes a sequence of tensors and returns the norm summed over
 all of them. With ``dim=None`` the result is a scalar; with ``dim=d`` every
@@ -44,6 +45,41 @@ def elastic_net_norm(
     return l1_ratio * l1_norm(tensors, dim) + (1.0 - l1_ratio) * squared_l2_norm(
         tensors, dim
     )
+
+
+@torch.no_grad()
+def soft_threshold_(
+    tensors: Sequence[torch.Tensor],
+    thresholds: Sequence[float] | Sequence[torch.Tensor],
+) -> None:
+    """Soft-threshold ``tensors`` in place: the proximal operator of the L1 norm.
+
+    Every entry ``t`` of ``tensors[i]`` with threshold ``b`` becomes
+    ``sign(t) * max(|t| - b, 0)``: it moves towards zero by ``b`` and stops at
+    exactly ``0.0`` instead of crossing it. With ``b = alpha * step_size`` this
+    is the minimiser of ``alpha * |u| + (u - t)**2 / (2 * step_size)``, the L1
+    step of proximal gradient methods.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        Modified in place.
+    thresholds : sequence of float or sequence of Tensor
+        One threshold per tensor: a float, or a tensor of the tensor's shape
+        holding one threshold per entry (e.g. scaled by the per-entry step
+        sizes of Adam). Floats and tensors are not mixed.
+    """
+    tensors = list(tensors)
+    if not tensors:
+        return
+    if isinstance(thresholds[0], torch.Tensor):
+        clipped = torch._foreach_minimum(tensors, thresholds)
+        torch._foreach_maximum_(clipped, torch._foreach_neg(thresholds))
+    else:
+        clipped = torch._foreach_clamp_max(tensors, list(thresholds))
+        torch._foreach_clamp_min_(clipped, [-b for b in thresholds])
+    # t - clamp(t, -b, b): exactly 0.0 where |t| <= b, else t moved by b
+    torch._foreach_sub_(tensors, clipped)
 
 
 #: Maps each allowed value of the ``norm`` hyperparameter to its function.

@@ -9,11 +9,15 @@ import torch
 from torch import nn
 
 from ..nn import weighted_mean
-from ._functional import NORMS, TIE_NORMS
+from ._functional import NORMS, TIE_NORMS, l1_norm, soft_threshold_, squared_l2_norm
 
 #: The penalty terms recorded in ``history_`` (each 0.0 when its regularizer is
 #: off), in the order they appear there.
 PENALTY_TERMS = ("norm_penalty", "tie_penalty", "activity_penalty")
+
+#: How the L1 part of a weight penalty is minimised: by a proximal step after
+#: each optimizer step, or by differentiating it with the rest of the objective.
+L1_METHODS = ("proximal", "subgradient")
 
 
 def weight_parameters(module: nn.Module) -> list[nn.Parameter]:
@@ -28,10 +32,18 @@ class Penalty:
     ``needs_hidden`` (whether the term needs the hidden activations of the
     minibatch), implement ``__call__`` and, when they apply to parameters,
     extend ``bind`` to resolve them on the bound copy.
+
+    A penalty whose ``proximal`` is true is partly minimised by a proximal
+    step: the training engine calls :meth:`prox_` after every optimizer step,
+    and ``__call__`` returns that part without a gradient (its value is still
+    recorded). A penalty whose ``sparse_weights`` is true drives weights to
+    zero; the engine then records the fraction of exactly-zero weights.
     """
 
     name: str = ""
     needs_hidden: bool = False
+    proximal: bool = False
+    sparse_weights: bool = False
 
     def bind(self, module: nn.Module) -> "Penalty":
         """A copy of this penalty that applies to the tensors of ``module``.
@@ -48,6 +60,18 @@ class Penalty:
     ) -> torch.Tensor:
         raise NotImplementedError
 
+    def prox_(self, step_sizes) -> None:
+        """Apply the proximal operator of the non-differentiated part, in place.
+
+        Parameters
+        ----------
+        step_sizes : callable
+            ``step_sizes(tensors, scale)`` returns ``scale`` times the step
+            size each tensor took in the optimizer's last update: a float, or
+            a tensor with one step size per entry.
+        """
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k[-1] != "_")
         return f"{type(self).__name__}({args})"
@@ -55,6 +79,10 @@ class Penalty:
 
 class WeightNormPenalty(Penalty):
     """``alpha * Omega(weights)`` over every weight tensor of the module.
+
+    Weights are the parameters with two or more dimensions
+    (:func:`weight_parameters`): linear weights and convolution kernels, never
+    biases.
 
     Parameters
     ----------
@@ -64,18 +92,44 @@ class WeightNormPenalty(Penalty):
         ``Omega``: squared L2 norm, L1 norm, or their ``l1_ratio`` mix.
     l1_ratio : float, default=0.5
         Weight of the L1 part for ``norm='elasticnet'``.
+    l1_method : {'subgradient', 'proximal'}, default='subgradient'
+        ``'subgradient'``: the whole term is differentiated. ``'proximal'``:
+        the L1 part, of strength :attr:`l1_alpha`, is not differentiated but
+        applied by :meth:`prox_` (soft-thresholding) after each optimizer
+        step; the term's value still includes it.
     """
 
     name = "norm_penalty"
 
-    def __init__(self, alpha: float, norm: str = "l2", l1_ratio: float = 0.5):
+    def __init__(
+        self,
+        alpha: float,
+        norm: str = "l2",
+        l1_ratio: float = 0.5,
+        l1_method: str = "subgradient",
+    ):
         self.alpha = float(alpha)
         self.norm = norm
         self.l1_ratio = float(l1_ratio)
+        self.l1_method = l1_method
         omega = NORMS[norm]
         self._omega = (
             partial(omega, l1_ratio=self.l1_ratio) if norm == "elasticnet" else omega
         )
+
+    @property
+    def l1_alpha(self) -> float:
+        """Strength of the L1 part: ``alpha`` times its share of ``Omega``."""
+        share = {"l1": 1.0, "elasticnet": self.l1_ratio}.get(self.norm, 0.0)
+        return self.alpha * share
+
+    @property
+    def proximal(self) -> bool:
+        return self.l1_method == "proximal" and self.l1_alpha > 0
+
+    @property
+    def sparse_weights(self) -> bool:
+        return self.l1_alpha > 0
 
     def bind(self, module: nn.Module) -> "WeightNormPenalty":
         bound = super().bind(module)
@@ -83,7 +137,18 @@ class WeightNormPenalty(Penalty):
         return bound
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
-        return self.alpha * self._omega(self.weights_)
+        if not self.proximal:
+            return self.alpha * self._omega(self.weights_)
+        with torch.no_grad():  # minimised by prox_; recorded, not differentiated
+            value = self.l1_alpha * l1_norm(self.weights_)
+        if self.norm == "elasticnet" and self.l1_ratio < 1:
+            l2_alpha = self.alpha * (1.0 - self.l1_ratio)
+            value = value + l2_alpha * squared_l2_norm(self.weights_)
+        return value
+
+    def prox_(self, step_sizes) -> None:
+        """Soft-threshold each weight by ``l1_alpha`` times its step size."""
+        soft_threshold_(self.weights_, step_sizes(self.weights_, self.l1_alpha))
 
 
 class ActivityPenalty(Penalty):
