@@ -263,6 +263,7 @@ SHARED_ATTRIBUTES = """\
 
 MLP_ATTRIBUTES = """\
     coefs_ : list of ndarray
+        Only for the plain network (``shared_layers=None``).
         ``coefs_[i]`` is the weight matrix from layer ``i`` to layer ``i + 1``
         (the input is layer 0), of shape ``(fan_in, fan_out)`` as in
         scikit-learn's MLP: the transpose of ``module_``'s weight. A copy, in
@@ -280,7 +281,9 @@ MLP_ATTRIBUTES = """\
         :class:`~sklearn.feature_selection.SelectFromModel` reads. It
         measures first-layer weight mass, not a causal or predictive
         importance: it depends on the scale of each input (standardize
-        them), and a large weight can still be cancelled further on.
+        them), and a large weight can still be cancelled further on. With
+        towers and ``shared_layers=0``, the first layers of all towers
+        count together.
 """
 
 

@@ -1,6 +1,8 @@
 """RegularizedMLPClassifier and RegularizedMLPRegressor: the scikit-learn layer
 of the fully connected networks."""
 
+import re
+
 import numpy as np
 import torch
 
@@ -171,6 +173,13 @@ class BaseRegularizedMLP(BaseRegularizedNet):
     # -- the fitted network, as scikit-learn's MLP shows it ---------------------
     def _layers(self) -> list[torch.nn.Linear]:
         module = self.module_
+        if not isinstance(module, MLP):
+            raise AttributeError(
+                "coefs_ and intercepts_ describe the plain network "
+                "(shared_layers=None), as scikit-learn's MLP does; this one has "
+                "one tower per task. Read its weights by name from "
+                "module_.named_parameters() (see parameter_names_)."
+            )
         return [*module.hidden, module.output]
 
     @property
@@ -185,9 +194,18 @@ class BaseRegularizedMLP(BaseRegularizedNet):
 
     @property
     def feature_importances_(self) -> np.ndarray:
-        """L2 norm of each input's outgoing weights in the first layer."""
-        weight = self.module_.hidden[0].weight  # (units, n_features)
-        return _to_numpy(torch.linalg.vector_norm(weight, dim=0))
+        """L2 norm of each input's outgoing weights in the first layer (the
+        shared one, or every tower's first layer when none is shared)."""
+        first = [
+            weight  # (units, n_features) each
+            for name, weight in self.module_.named_parameters()
+            if name == "hidden.0.weight" or _TOWER_FIRST_LAYER.fullmatch(name)
+        ]
+        return _to_numpy(torch.linalg.vector_norm(torch.cat(first), dim=0))
+
+
+#: Names of the first hidden layer's weights in a tower (``shared_layers=0``).
+_TOWER_FIRST_LAYER = re.compile(r"towers\.\d+\.hidden\.0\.weight")
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:

@@ -374,3 +374,24 @@ def test_invalid_sharing_and_tying_raise_before_training(
     with pytest.raises(ValueError, match=match):
         est.fit(X, Y)
     assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("shared_layers", [0, 1])
+def test_feature_importances_with_towers_and_no_coefs(shared_layers):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    Y = np.c_[X[:, 0], X[:, 1] - X[:, 2]]
+    est = RegularizedMLPRegressor(
+        (5, 3), shared_layers=shared_layers, max_iter=3, random_state=0
+    ).fit(X, Y)
+    params = dict(est.module_.named_parameters())
+    if shared_layers:
+        first = params["hidden.0.weight"]
+    else:  # every tower's first layer
+        first = torch.cat([params[f"towers.{t}.hidden.0.weight"] for t in (0, 1)])
+    expected = torch.linalg.vector_norm(first.detach(), dim=0).numpy()
+    np.testing.assert_allclose(est.feature_importances_, expected)
+    assert est.feature_importances_.shape == (4,)
+    assert not hasattr(est, "coefs_") and not hasattr(est, "intercepts_")
+    with pytest.raises(AttributeError, match="shared_layers=None"):
+        est.coefs_
