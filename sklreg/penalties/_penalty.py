@@ -89,9 +89,9 @@ class ActivityPenalty(Penalty):
 
     For each row, ``Omega`` is summed over all units of all hidden layers
     (each hidden tensor has rows on its first dimension; its units may span
-    several, e.g. feature maps or towers); the rows are then averaged with the same sample weights as the data loss, so
-    that zero-weight rows are ignored and an integer weight equals repeating
-    the row.
+    several, e.g. feature maps or towers); the rows are then averaged with
+    the same sample weights as the data loss, so that zero-weight rows are
+    ignored and an integer weight equals repeating the row.
 
     Parameters
     ----------
