@@ -5,6 +5,7 @@ tested, as ordinary ``torch.nn.Module`` objects.
 """
 
 from ._activations import ACTIVATIONS
+from ._conv import PADDINGS, ConvNet, LocallyConnected, conv_shapes
 from ._dropout import Dropout, mc_dropout
 from ._init import glorot_uniform_
 from ._losses import DATA_LOSSES, DataLoss, weighted_mean
@@ -14,8 +15,12 @@ __all__ = [
     "ACTIVATIONS",
     "DATA_LOSSES",
     "MLP",
+    "PADDINGS",
+    "ConvNet",
     "DataLoss",
     "Dropout",
+    "LocallyConnected",
+    "conv_shapes",
     "glorot_uniform_",
     "mc_dropout",
     "weighted_mean",
