@@ -3,12 +3,18 @@
 The default configuration passes every check with no expected failure. The
 regularizers are checked too: every penalty and constraint together passes
 everything; dropout passes everything but sample-weight equivalence, which it
-cannot meet exactly (see ``DROPOUT_REASON``).
+cannot meet exactly (see ``DROPOUT_REASON``). The convolutional classifier
+passes everything, shared and unshared, on the checks' tiny inputs (signals
+and images of one to a few dozen values).
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg import (
+    RegularizedMLPClassifier,
+    RegularizedMLPRegressor,
+    SharedConvClassifier,
+)
 
 from .conftest import FAST
 
@@ -26,6 +32,11 @@ ESTIMATORS = [
     Estimator(**FAST, **extra, random_state=0)
     for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor)
     for extra in ({}, REGULARIZED, DROPOUT)
+] + [
+    SharedConvClassifier(
+        **FAST, conv_channels=(4,), share_weights=share_weights, random_state=0
+    )
+    for share_weights in (True, False)
 ]
 
 

@@ -7,11 +7,12 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 # errors we do not enforce: summary/extended-summary style, See Also on methods,
 # examples on every method
 IGNORED = {"SA01", "EX01", "ES01", "GL08", "SA04", "RT02", "PR02", "GL02"}
+CLASSIFIERS = ("RegularizedMLPClassifier", "SharedConvClassifier")
 PUBLIC = [
     f"sklreg.{cls}{method}"
-    for cls in ("RegularizedMLPClassifier", "RegularizedMLPRegressor")
+    for cls in (*CLASSIFIERS, "RegularizedMLPRegressor")
     for method in ("", ".fit", ".partial_fit", ".predict")
-] + ["sklreg.RegularizedMLPClassifier.predict_proba"]
+] + [f"sklreg.{cls}.predict_proba" for cls in CLASSIFIERS]
 
 
 @pytest.mark.parametrize("name", PUBLIC)
