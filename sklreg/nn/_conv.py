@@ -33,7 +33,7 @@ _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d}
 
 
 def padding_sides(kernel_size: int, padding: str) -> tuple[int, int]:
-    """Zeros added ``(before, after)`` each spatial dimension.
+    """Zeros added ``(before, after)`` along each spatial dimension.
 
     ``'valid'`` adds none. ``'same'`` adds ``kernel_size - 1`` in all, so that
     the output is as large as the input: half before and half after, the odd
@@ -45,13 +45,14 @@ def padding_sides(kernel_size: int, padding: str) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _check_kernel(kernel_size, input_size, before, after, padding, where=""):
+def _check_kernel(kernel_size, input_size, before, after, padding, where="", advice=""):
+    """Raise when the kernel does not fit the padded input: the message names
+    ``kernel_size``, the input's spatial size and the padding."""
     if any(size + before + after < kernel_size for size in input_size):
         shape = " x ".join(map(str, input_size))
         raise ValueError(
             f"kernel_size={kernel_size} is larger than the padded input{where}: "
-            f"{shape} with padding={padding!r}. Use a smaller kernel_size, "
-            "padding='same', a smaller pool_size or fewer convolution layers."
+            f"{shape} with padding={padding!r}.{advice}"
         )
 
 
@@ -129,6 +130,8 @@ def conv_shapes(
             *padding_sides(kernel_size, padding),
             padding,
             where=f" of convolution layer {i} (input shape {(channels, *size)})",
+            advice=" Use a smaller kernel_size, padding='same', a smaller "
+            "pool_size or fewer convolution layers.",
         )
         size = conv_output_size(size, kernel_size, padding)
         pooled = pool_output_size(size, pool_size)
@@ -182,6 +185,10 @@ class LocallyConnected(nn.Module):
     -----
     A convolution has ``out_channels * (in_channels * k**d + 1)`` parameters;
     this layer has ``n_positions`` times as many.
+
+    The parameters are allocated but not initialized (as with
+    :func:`torch.nn.utils.skip_init`): :class:`ConvNet` draws them, or fill
+    them yourself.
     """
 
     def __init__(
