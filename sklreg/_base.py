@@ -179,7 +179,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
     #: Resolved hyperparameters that fix the shapes of the network:
     #: ``warm_start`` and ``partial_fit`` refuse to continue when one changed.
-    _architecture_keys: tuple = ("hidden_layer_sizes", "activation")
+    _architecture_keys: tuple = ("hidden_layer_sizes", "activation", "shared_layers")
 
     # -- what subclasses define -----------------------------------------------
     @abstractmethod
@@ -213,8 +213,9 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """Rules that tie hyperparameters together, checked before training.
 
         Returns the resolved values: ``hidden_layer_sizes`` (a tuple),
-        ``dropout`` (one rate per hidden layer), ``activation``, ``device``
-        and ``tie_groups`` (None, ``'tasks'``, or a tuple of groups of names).
+        ``dropout`` (one rate per hidden layer), ``activation``, ``device``,
+        ``shared_layers`` (None or an int) and ``tie_groups`` (None,
+        ``'tasks'``, or a tuple of groups of names).
         Subclasses extend it with their own rules and values. The rules that
         need the network (do the names of ``tie_groups`` exist, do their
         shapes agree) are checked by :meth:`_resolve_tie_groups` once it is
@@ -250,7 +251,21 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"refit={self.refit!r} retrains after early stopping; it needs "
                 "early_stopping=True."
             )
+        shared = self.shared_layers
+        if shared is not None and shared > len(hidden):
+            raise ValueError(
+                f"The 'shared_layers' parameter must be at most the number of "
+                f"hidden layers ({len(hidden)} for hidden_layer_sizes="
+                f"{self.hidden_layer_sizes!r}), or None. Got {shared!r} instead."
+            )
         tie_groups = self.tie_groups
+        if isinstance(tie_groups, str) and shared is None:
+            raise ValueError(
+                "tie_groups='tasks' ties the towers of the tasks, but "
+                "shared_layers=None builds no towers (one network for all "
+                "outputs). Set shared_layers to the number of hidden layers the "
+                "tasks share (0 for none)."
+            )
         if tie_groups is not None and not isinstance(tie_groups, str):
             tie_groups = _tie_group_names(tie_groups)
         proximal = any(penalty.proximal for penalty in self._build_penalties(None))
@@ -266,6 +281,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             dropout=rates,
             activation=self.activation,
             device=resolve_device(self.device),
+            shared_layers=None if shared is None else int(shared),
             tie_groups=tie_groups,
         )
 

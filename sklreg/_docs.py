@@ -2,13 +2,17 @@
 
 import textwrap
 
-SHARED_PARAMETERS = """\
+#: The architecture of the MLP estimators.
+ARCHITECTURE_PARAMETERS = """\
     hidden_layer_sizes : int or tuple of int, default=(100,)
         Width of each hidden layer.
 
     activation : {'relu', 'tanh', 'logistic', 'gelu', 'identity'}, default='relu'
         Nonlinearity after each hidden layer.
+"""
 
+#: Every hyperparameter after the architecture, shared by all estimators.
+TRAINING_PARAMETERS = """\
     shared_layers : int, default=None
         Parameter sharing between tasks (the columns of a multi-output
         ``y``). ``None``: one network for all targets. An int ``s``: the first
@@ -22,12 +26,12 @@ SHARED_PARAMETERS = """\
 
     alpha : float, default=1e-4
         Strength of the parameter norm penalty ``alpha * Omega(weights)``. It
-        applies to every weight tensor (hidden and output layers) and never to
-        biases. To convert: scikit-learn's ``MLPClassifier(alpha=a)`` adds
-        ``a / (2 * batch_size) * sum(w**2)``, so use
-        ``alpha=a / (2 * batch_size)``; Keras's ``kernel_regularizer=l2(l)``
-        on every layer is ``alpha=l``; PyTorch's coupled ``weight_decay=wd``
-        (Adam, SGD) is ``alpha=wd / 2``.
+        applies to every weight tensor (hidden and output layers, convolution
+        kernels) and never to biases. To convert: scikit-learn's
+        ``MLPClassifier(alpha=a)`` adds ``a / (2 * batch_size) * sum(w**2)``,
+        so use ``alpha=a / (2 * batch_size)``; Keras's
+        ``kernel_regularizer=l2(l)`` on every layer is ``alpha=l``; PyTorch's
+        coupled ``weight_decay=wd`` (Adam, SGD) is ``alpha=wd / 2``.
 
     norm : {'l2', 'l1', 'elasticnet'}, default='l2'
         ``Omega``: the squared L2 norm ``sum w**2``, the L1 norm ``sum |w|``,
@@ -58,7 +62,9 @@ SHARED_PARAMETERS = """\
 
     max_norm : float, default=None
         If set, after every parameter update each unit's incoming weight
-        vector is rescaled to an L2 norm of at most ``max_norm``.
+        vector (a row of a layer's weight matrix; for a convolution, one
+        output channel's kernel) is rescaled to an L2 norm of at most
+        ``max_norm``.
 
     tie_groups : None, 'tasks' or sequence of sequence of str, default=None
         Parameter tying: groups of parameters that the penalty
@@ -199,18 +205,63 @@ SHARED_PARAMETERS = """\
         elapsed time, estimated time left), advanced every minibatch.
 """
 
-SHARED_ATTRIBUTES = """\
+SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
+
+#: The architecture of SharedConvClassifier.
+CONV_PARAMETERS = """\
+    image_shape : tuple of int, default=None
+        Shape of one input row: ``(H, W)`` or ``(C, H, W)`` for an image
+        (2-D kernels), ``(L,)`` for a one-channel signal (1-D kernels); each
+        row of ``X`` holds the ``prod(image_shape)`` values in C order,
+        channels first. ``None`` takes the shape of 3-D ``(n, H, W)`` or 4-D
+        ``(n, C, H, W)`` input, and otherwise a one-channel square image
+        when ``n_features`` is a perfect square (64 features are an 8 x 8
+        image), else a one-channel signal of ``n_features`` values.
+
+    conv_channels : int or tuple of int, default=(16, 32)
+        Output channels (kernels) of each convolution layer.
+
+    kernel_size : int, default=3
+        Side of the square kernels (a length for signals); the stride is one.
+
+    pool_size : int, default=2
+        Window and stride of the max pooling after each convolution; ``1``
+        skips pooling. A dimension that is not a multiple of ``pool_size``
+        ends with a shorter window, so that no position is dropped; a
+        dimension shorter than ``pool_size`` is pooled whole, to size one.
+
+    padding : {'same', 'valid'}, default='same'
+        Zero padding of each convolution. ``'same'`` pads ``kernel_size - 1``
+        zeros per dimension (half before, half after, the odd one after), so
+        that every convolution keeps the size of its input and any input
+        size works; ``'valid'`` pads none, so that each convolution shrinks
+        its input by ``kernel_size - 1``.
+
+    share_weights : bool, default=True
+        ``True``: each kernel is shared by all positions (a convolution).
+        ``False``: every convolution becomes a locally connected layer with
+        the same receptive fields, padding and output shape but its own
+        kernel and bias at every output position, to measure what sharing
+        buys.
+
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Width of each hidden layer of the dense head that follows the
+        convolutions.
+
+    activation : {'relu', 'tanh', 'logistic', 'gelu', 'identity'}, default='relu'
+        Nonlinearity after each convolution and each hidden layer of the head.
+"""
+
+_INPUT_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit`` (only for DataFrame input
         with string column names).
+"""
 
-    module_ : torch.nn.Module
-        The trained network: :class:`sklreg.nn.MLP`, or
-        :class:`sklreg.nn.MultiTaskMLP` when ``shared_layers`` is set.
-
+_TRAINING_ATTRIBUTES = """\
     history_ : list of dict
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
         full objective), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
@@ -246,20 +297,31 @@ SHARED_ATTRIBUTES = """\
 
     n_parameters_ : int
         Number of trainable parameters (every tower counted).
+"""
 
-    parameter_names_ : list of str
-        Names of ``module_.named_parameters()``: ``hidden.{i}.weight``,
-        ``hidden.{i}.bias`` for hidden layer ``i`` (from 0), then
-        ``output.weight`` and ``output.bias``. With ``shared_layers=s``:
-        ``hidden.{i}.*`` for the shared layers ``i < s``, then for each task
-        ``t`` (from 0) ``towers.{t}.hidden.{i}.weight``,
-        ``towers.{t}.hidden.{i}.bias`` for ``i >= s`` and
-        ``towers.{t}.output.weight``, ``towers.{t}.output.bias``.
-
+_SPARSITY_ATTRIBUTE = """\
     sparsity_ : dict of str to float
         Fraction of the entries of each weight tensor that are exactly zero,
         keyed by parameter name (biases are left out).
 """
+
+SHARED_ATTRIBUTES = f"""\
+{_INPUT_ATTRIBUTES}
+    module_ : torch.nn.Module
+        The trained network: :class:`sklreg.nn.MLP`, or
+        :class:`sklreg.nn.MultiTaskMLP` when ``shared_layers`` is set.
+
+{_TRAINING_ATTRIBUTES}
+    parameter_names_ : list of str
+        Names of ``module_.named_parameters()``: ``hidden.{{i}}.weight``,
+        ``hidden.{{i}}.bias`` for hidden layer ``i`` (from 0), then
+        ``output.weight`` and ``output.bias``. With ``shared_layers=s``:
+        ``hidden.{{i}}.*`` for the shared layers ``i < s``, then for each task
+        ``t`` (from 0) ``towers.{{t}}.hidden.{{i}}.weight``,
+        ``towers.{{t}}.hidden.{{i}}.bias`` for ``i >= s`` and
+        ``towers.{{t}}.output.weight``, ``towers.{{t}}.output.bias``.
+
+{_SPARSITY_ATTRIBUTE}"""
 
 MLP_ATTRIBUTES = """\
     coefs_ : list of ndarray
@@ -286,18 +348,43 @@ MLP_ATTRIBUTES = """\
         count together.
 """
 
+CONV_ATTRIBUTES = f"""\
+{_INPUT_ATTRIBUTES}
+    image_shape_ : tuple of int
+        Shape of one input, channels first: ``(C, L)`` for a signal (1-D
+        kernels) or ``(C, H, W)`` for an image (2-D kernels).
+
+    module_ : torch.nn.Module
+        The trained network (:class:`sklreg.nn.ConvNet`).
+
+{_TRAINING_ATTRIBUTES}
+    parameter_names_ : list of str
+        Names of ``module_.named_parameters()``: ``conv.{{i}}.weight``,
+        ``conv.{{i}}.bias`` for convolution layer ``i`` (from 0), then the
+        dense head's ``head.hidden.{{j}}.weight``, ``head.hidden.{{j}}.bias``,
+        ``head.output.weight`` and ``head.output.bias`` (with
+        ``shared_layers`` set, the head's names are those of the MLP's towers
+        after ``head.``, e.g. ``head.towers.{{t}}.output.weight``). A kernel
+        has shape ``(C_out, C_in, *kernel)``; with ``share_weights=False`` it
+        has shape ``(C_out * n_positions, C_in, *kernel)``, one kernel per
+        output channel and position.
+
+{_SPARSITY_ATTRIBUTE}"""
+
 
 _FRAGMENTS = {
     "{parameters}": SHARED_PARAMETERS,
     "{attributes}": SHARED_ATTRIBUTES,
     "{mlp_attributes}": MLP_ATTRIBUTES,
+    "{conv_parameters}": CONV_PARAMETERS + "\n" + TRAINING_PARAMETERS,
+    "{conv_attributes}": CONV_ATTRIBUTES,
 }
 
 
 def fill_doc(cls):
-    """Replace each ``{parameters}`` / ``{attributes}`` / ``{mlp_attributes}``
-    line of ``cls.__doc__`` with the shared fragment, at that line's
-    indentation."""
+    """Replace each fragment line of ``cls.__doc__`` (``{parameters}``,
+    ``{attributes}``, ``{mlp_attributes}``, ``{conv_parameters}``,
+    ``{conv_attributes}``) with the fragment, at that line's indentation."""
     lines = []
     for line in cls.__doc__.splitlines():
         fragment = _FRAGMENTS.get(line.strip())

@@ -10,13 +10,11 @@ from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
 from ._regressor import NetRegressorMixin
-from .nn import MLP, MultiTaskMLP, parameter_names
+from .nn import MLP, dense_network, parameter_names
 
 
 class BaseRegularizedMLP(BaseRegularizedNet):
     """Hyperparameters and network of the MLP estimators; not for direct use."""
-
-    _architecture_keys = (*BaseRegularizedNet._architecture_keys, "shared_layers")
 
     def __init__(
         self,
@@ -89,44 +87,17 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        """Adds ``shared_layers`` (at most the number of hidden layers) and its
-        rule with ``tie_groups='tasks'`` to the base rules."""
-        config = super()._check_params()
-        n_hidden = len(config.hidden_layer_sizes)
-        shared = self.shared_layers
-        if shared is not None and shared > n_hidden:
-            raise ValueError(
-                f"The 'shared_layers' parameter must be at most the number of "
-                f"hidden layers ({n_hidden} for hidden_layer_sizes="
-                f"{self.hidden_layer_sizes!r}), or None. Got {shared!r} instead."
-            )
-        if isinstance(self.tie_groups, str) and shared is None:
-            raise ValueError(
-                "tie_groups='tasks' ties the towers of the tasks, but "
-                "shared_layers=None builds no towers (one network for all "
-                "outputs). Set shared_layers to the number of hidden layers the "
-                "tasks share (0 for none)."
-            )
-        config.shared_layers = None if shared is None else int(shared)
-        return config
-
     def _build_module(self, n_features, n_outputs, config, dtype, generator):
-        layers = dict(
+        return dense_network(
+            n_features,
+            config.hidden_layer_sizes,
+            self._task_output_units(n_outputs),
+            config.shared_layers,
             activation=config.activation,
             dropout=config.dropout,
             input_dropout=self.input_dropout,
             dtype=dtype,
             generator=generator,
-        )
-        if config.shared_layers is None:
-            return MLP(n_features, config.hidden_layer_sizes, n_outputs, **layers)
-        return MultiTaskMLP(
-            n_features,
-            config.hidden_layer_sizes,
-            self._task_output_units(n_outputs),
-            shared_layers=config.shared_layers,
-            **layers,
         )
 
     def parameter_names(self, n_outputs=1):

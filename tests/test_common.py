@@ -5,13 +5,18 @@ regularizers are checked too: every penalty and constraint together passes
 everything (with adamw: decoupled L2 decay and proximal L1 steps), and so
 does proximal L1 with momentum sgd; one tower per task, tied, passes
 everything; dropout passes everything but sample-weight equivalence, which it
-cannot meet exactly (see
-``DROPOUT_REASON``).
+cannot meet exactly (see ``DROPOUT_REASON``). The convolutional classifier
+passes everything, shared and unshared, on the checks' tiny inputs (signals
+and images of one to a few dozen values).
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg import (
+    RegularizedMLPClassifier,
+    RegularizedMLPRegressor,
+    SharedConvClassifier,
+)
 
 from .conftest import FAST
 
@@ -39,7 +44,15 @@ ESTIMATORS = [
     Estimator(**FAST, **extra, random_state=0)
     for Estimator in (RegularizedMLPClassifier, RegularizedMLPRegressor)
     for extra in ({}, REGULARIZED, TOWERS, DROPOUT)
-] + [RegularizedMLPClassifier(**FAST, **PROXIMAL_SGD, random_state=0)]
+] + [
+    RegularizedMLPClassifier(**FAST, **PROXIMAL_SGD, random_state=0),
+    *(
+        SharedConvClassifier(
+            **FAST, conv_channels=(4,), share_weights=share_weights, random_state=0
+        )
+        for share_weights in (True, False)
+    ),
+]
 
 
 def expected_failed_checks(estimator):

@@ -11,17 +11,21 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 # errors we do not enforce: summary/extended-summary style, See Also on methods,
 # examples on every method
 IGNORED = {"SA01", "EX01", "ES01", "GL08", "SA04", "RT02", "PR02", "GL02"}
-PUBLIC = [
-    f"sklreg.{cls}{method}"
-    for cls in ("RegularizedMLPClassifier", "RegularizedMLPRegressor")
-    for method in ("", ".fit", ".partial_fit", ".predict")
-] + [
-    "sklreg.RegularizedMLPClassifier.predict_proba",
-    "sklreg.RegularizedMLPClassifier.predict_log_proba",
-    "sklreg.RegularizedMLPClassifier.score",
-    "sklreg.RegularizedMLPRegressor.parameter_names",
-    "sklreg.plot_history",
-]
+CLASSIFIERS = ("RegularizedMLPClassifier", "SharedConvClassifier")
+PUBLIC = (
+    [
+        f"sklreg.{cls}{method}"
+        for cls in (*CLASSIFIERS, "RegularizedMLPRegressor")
+        for method in ("", ".fit", ".partial_fit", ".predict")
+    ]
+    + [f"sklreg.{cls}.predict_proba" for cls in CLASSIFIERS]
+    + [
+        "sklreg.RegularizedMLPClassifier.predict_log_proba",
+        "sklreg.RegularizedMLPClassifier.score",
+        "sklreg.RegularizedMLPRegressor.parameter_names",
+        "sklreg.plot_history",
+    ]
+)
 
 
 @pytest.mark.parametrize("name", PUBLIC)

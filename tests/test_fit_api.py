@@ -6,7 +6,11 @@ import torch
 from sklearn.datasets import make_classification
 
 import sklreg._base
-from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg import (
+    RegularizedMLPClassifier,
+    RegularizedMLPRegressor,
+    SharedConvClassifier,
+)
 from sklreg.utils import resolve_device
 
 from .conftest import FAST, fast
@@ -67,7 +71,7 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("Estimator", [*ESTIMATORS, SharedConvClassifier])
 @pytest.mark.parametrize(("param", "value"), INVALID)
 def test_invalid_hyperparameter_raises_before_training(
     Estimator, param, value, data, monkeypatch

@@ -394,4 +394,4 @@ def test_feature_importances_with_towers_and_no_coefs(shared_layers):
     assert est.feature_importances_.shape == (4,)
     assert not hasattr(est, "coefs_") and not hasattr(est, "intercepts_")
     with pytest.raises(AttributeError, match="shared_layers=None"):
-        est.coefs_
+        _ = est.coefs_

@@ -20,7 +20,11 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 
 import sklreg._base
-from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
+from sklreg import (
+    RegularizedMLPClassifier,
+    RegularizedMLPRegressor,
+    SharedConvClassifier,
+)
 from sklreg._training import PenalizedNet
 
 from .conftest import FAST, fast
@@ -282,12 +286,16 @@ def test_warm_start_needs_the_same_classes(clf_data):
 
 # -- hyperparameters: every parameter has a tested invalid value --------------------
 def test_every_hyperparameter_has_an_invalid_value_test():
+    from .test_conv import SHAPE_ERRORS
     from .test_fit_api import INVALID
 
     tested = {name for name, _ in INVALID}
+    conv_tested = tested | {name for params, *_ in SHAPE_ERRORS for name in params}
     for Estimator in ESTIMATORS:
         missing = set(Estimator().get_params()) - tested
         assert not missing, f"no invalid-value test for {sorted(missing)}"
+    missing = set(SharedConvClassifier().get_params()) - conv_tested
+    assert not missing, f"no invalid-value test for {sorted(missing)}"
 
 
 # -- interrupt --------------------------------------------------------------------

@@ -16,7 +16,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
-from ._mlp import _DenseNetwork, _linear
+from ._mlp import MLP, _DenseNetwork, _linear
 
 
 def parameter_names(
@@ -333,3 +333,45 @@ def _tower_linear(
     # a shared input: the towers' first layers side by side form one layer
     out = F.linear(h, weight.flatten(0, 1), bias.flatten())
     return out.unflatten(-1, weight.shape[:2])
+
+
+def dense_network(
+    n_features: int,
+    hidden_layer_sizes: Sequence[int],
+    task_outputs: Sequence[int],
+    shared_layers: int | None = None,
+    **layers,
+) -> nn.Module:
+    """The fully connected network of a configuration.
+
+    ``shared_layers=None`` builds one :class:`MLP` whose output layer has
+    ``sum(task_outputs)`` units; an integer builds a :class:`MultiTaskMLP`
+    with one tower per entry of ``task_outputs``.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    hidden_layer_sizes : sequence of int
+        Width of each hidden layer.
+    task_outputs : sequence of int
+        Output units of each task's head.
+    shared_layers : int or None, default=None
+        Leading hidden layers shared by all tasks, or None for one network.
+    **layers
+        ``activation``, ``dropout``, ``input_dropout``, ``dtype`` and
+        ``generator``, as both classes take them.
+
+    Returns
+    -------
+    module : MLP or MultiTaskMLP
+    """
+    if shared_layers is None:
+        return MLP(n_features, hidden_layer_sizes, sum(task_outputs), **layers)
+    return MultiTaskMLP(
+        n_features,
+        hidden_layer_sizes,
+        task_outputs,
+        shared_layers=shared_layers,
+        **layers,
+    )
