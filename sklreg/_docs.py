@@ -335,7 +335,7 @@ MLP_ATTRIBUTES = """\
         ``intercepts_[i]`` is the bias vector of layer ``i + 1``, of shape
         ``(fan_out,)``. A copy, like ``coefs_``.
 
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         For each input feature, the L2 norm of its outgoing weights in the
         first layer (``np.linalg.norm(coefs_[0], axis=1)``): exactly zero
         for an input the L1 penalty removed, which no longer affects the
