@@ -8,7 +8,6 @@ encoded and which data loss applies (:mod:`sklreg._classifier`,
 
 from __future__ import annotations
 
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from types import SimpleNamespace
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import (
     Interval,
@@ -41,13 +39,13 @@ from ._training import (
     SOLVERS,
     EarlyStopping,
     EpochLog,
+    FitData,
     MaxNormConstraint,
     PenalizedNet,
     ProgressBar,
-    TensorData,
     as_rows,
+    check_outcome,
     forward_outputs,
-    to_tensor,
 )
 from ._typing import ArrayLike, MatrixLike, fit_context
 from .nn import ACTIVATIONS
@@ -58,6 +56,8 @@ from .penalties import (
     ActivityPenalty,
     TiePenalty,
     WeightNormPenalty,
+    check_tie_group_names,
+    resolve_tie_groups,
     weight_parameters,
 )
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
@@ -67,63 +67,6 @@ if TYPE_CHECKING:
 
 #: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
 _MC_SEED_KEY = 1
-
-
-def _tie_group_names(tie_groups) -> tuple[tuple[str, ...], ...]:
-    """Explicit ``tie_groups`` as a tuple of groups of names; the rules that
-    need no network (each group a sequence of two or more distinct names)."""
-    groups = []
-    for group in tie_groups:
-        try:
-            names = None if isinstance(group, str) else list(group)
-        except TypeError:  # not a sequence
-            names = None
-        if names is None or not all(isinstance(name, str) for name in names):
-            raise ValueError(
-                "The 'tie_groups' parameter must be None, 'tasks', or a sequence "
-                "of groups, each a sequence of parameter names (e.g. "
-                "[['towers.0.output.weight', 'towers.1.output.weight']]). Got "
-                f"the group {group!r} in {tie_groups!r}."
-            )
-        names = [str(name) for name in names]  # NumPy strings too
-        if len(set(names)) < 2:
-            raise ValueError(
-                f"tie_groups has the group {names!r}, which names fewer than two "
-                "distinct parameters: a group ties two or more parameters."
-            )
-        if len(set(names)) < len(names):
-            twice = next(name for name in names if names.count(name) > 1)
-            raise ValueError(
-                f"tie_groups names {twice!r} twice in the group {names!r}."
-            )
-        groups.append(tuple(names))
-    return tuple(groups)
-
-
-class _FitData:
-    """Validated, encoded training arrays and where their tensors go."""
-
-    def __init__(self, X, y_encoded, weight, dtype, device):
-        self.X, self.y, self.weight = X, y_encoded, weight
-        self.dtype, self.device = dtype, device
-
-    def rows(self, index=None) -> TensorData:
-        """Rows ``index`` (all when None) as tensors on the training device.
-
-        Class indices become int64 tensors; everything else takes the
-        training dtype. Sparse features stay sparse on the host (they are
-        densified a block of rows at a time).
-        """
-        X, y, w = self.X, self.y, self.weight
-        if index is not None:
-            X, y = X[index], y[index]
-            w = None if w is None else w[index]
-        y_dtype = torch.int64 if y.dtype.kind in "iu" else self.dtype
-        return TensorData(
-            as_rows(X, self.dtype, self.device),
-            to_tensor(y, y_dtype, self.device),
-            None if w is None else to_tensor(w, self.dtype, self.device),
-        )
 
 
 class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
@@ -218,8 +161,9 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         ``'tasks'``, or a tuple of groups of names).
         Subclasses extend it with their own rules and values. The rules that
         need the network (do the names of ``tie_groups`` exist, do their
-        shapes agree) are checked by :meth:`_resolve_tie_groups` once it is
-        built, still before training.
+        shapes agree) are checked by
+        :func:`~sklreg.penalties.resolve_tie_groups` once it is built, still
+        before training.
         """
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
@@ -267,7 +211,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 "tasks share (0 for none)."
             )
         if tie_groups is not None and not isinstance(tie_groups, str):
-            tie_groups = _tie_group_names(tie_groups)
+            tie_groups = check_tie_group_names(tie_groups)
         proximal = any(penalty.proximal for penalty in self._build_penalties(None))
         if self.solver == "sgd" and self.momentum == 1 and proximal:
             raise ValueError(
@@ -290,40 +234,6 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(int(self.batch_size), n_samples)
 
-    def _resolve_tie_groups(self, tie_groups, module):
-        """The groups of parameter names of ``module`` to tie, checked against it.
-
-        ``'tasks'`` becomes the groups of corresponding tower weights that the
-        module lists (see :meth:`sklreg.nn.MultiTaskMLP.tower_weight_groups`):
-        biases are not tied, and output heads only to heads of their shape.
-        Explicit groups must name parameters of ``module`` of one shape.
-        """
-        if tie_groups is None:
-            return ()
-        if isinstance(tie_groups, str):  # 'tasks'
-            if not hasattr(module, "tower_weight_groups"):
-                raise ValueError(
-                    "tie_groups='tasks' ties the towers of a network with one "
-                    f"tower per task; {type(module).__name__} has none."
-                )
-            return tuple(map(tuple, module.tower_weight_groups()))
-        shapes = {name: tuple(p.shape) for name, p in module.named_parameters()}
-        for group in tie_groups:
-            unknown = [name for name in group if name not in shapes]
-            if unknown:
-                raise ValueError(
-                    f"tie_groups names {unknown[0]!r}, which is not a parameter "
-                    "of this network. Its parameters (as in parameter_names_) "
-                    f"are: {', '.join(shapes)}."
-                )
-            if len({shapes[name] for name in group}) > 1:
-                found = ", ".join(f"{name!r} {shapes[name]}" for name in group)
-                raise ValueError(
-                    "tie_groups ties tensors of different shapes: "
-                    f"{found}. The parameters of a group must have one shape."
-                )
-        return tie_groups
-
     def _build_penalties(self, config):
         """Penalty objects of the objective (see :mod:`sklreg.penalties`).
 
@@ -332,7 +242,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         :meth:`_weight_decay`), so only its L1 part stays in the penalty. The
         L1 part is differentiated or applied by proximal steps, as
         ``l1_method`` says. ``config.tie_groups`` are the names resolved by
-        :meth:`_resolve_tie_groups` (None: no tie penalty).
+        :func:`~sklreg.penalties.resolve_tie_groups` (None: no tie penalty).
         """
         penalties = []
         alpha, norm = self.alpha, self.norm
@@ -499,7 +409,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             y, reset=not continuing, classes=classes, incremental=incremental
         )
         weight = self._check_sample_weight(sample_weight, X)
-        data = _FitData(X, y_encoded, weight, dtype, config.device)
+        data = FitData(X, y_encoded, weight, dtype, config.device)
 
         if continuing:
             self._check_architecture(config)
@@ -508,7 +418,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         else:
             self._seeds = derive_seeds(draw_seed(self.random_state), n=3)
             module = self._new_module(X.shape[1], n_units, config, dtype)
-        config.tie_groups = self._resolve_tie_groups(config.tie_groups, module)
+        config.tie_groups = resolve_tie_groups(config.tie_groups, module)
         self._architecture = {
             key: getattr(config, key) for key in self._architecture_keys
         }
@@ -556,7 +466,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             raise
         net.partial_fit(data.rows(train), **fit_kwargs)
         stopper = dict(net.callbacks_).get("early_stopping")
-        self._check_outcome(net, stopper)
+        self._check_outcome(net, stopper, "training")
         self._set_fitted_attributes(net)
         if stopper is None or stopper.best_epoch_ is None:
             return self
@@ -587,59 +497,24 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         )
         self.net_ = net
         net.partial_fit(data.rows())
-        self._check_outcome(net, None, phase="the refit on all rows")
+        self._check_outcome(net, None, "the refit on all rows")
         self.n_iter_ = self.refit_n_iter_ = len(net.history)
         self.t_ = self.refit_t_ = net.n_updates_
 
-    def _check_outcome(self, net, stopper, phase="training"):
-        """Divergence is an error, or a warning when early stopping restored a
-        finite snapshot; an interrupt is a warning. Runs once per training call,
-        after training, so it costs nothing per minibatch."""
-        if net.diverged_:
-            epoch = len(net.history)
-            loss = net.history[-1, "train_loss"]
-            advice = (
-                f"Lower learning_rate_init (now {self.learning_rate_init}), "
-                "standardize the features (e.g. with StandardScaler), or scale "
-                "the targets."
+    def _check_outcome(self, net, stopper, phase):
+        """:func:`~sklreg._training.check_outcome`; a network it refuses is
+        discarded, so the estimator is left unfitted."""
+        try:
+            check_outcome(
+                net,
+                stopper,
+                learning_rate_init=self.learning_rate_init,
+                scoring=self.scoring,
+                phase=phase,
             )
-            if stopper is not None and stopper.best_epoch_ is not None:
-                warnings.warn(
-                    f"The training loss became {loss} at epoch {epoch}: training "
-                    f"diverged. The parameters of the best epoch "
-                    f"({stopper.best_epoch_}) were restored. {advice}",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-                return
-            del self.net_  # not fitted: its parameters are not finite
-            raise ValueError(
-                f"Training diverged: the training loss of {phase} became {loss} at "
-                f"epoch {epoch}, and the network's predictions would not be "
-                f"finite. {advice}"
-            )
-        if stopper is not None and stopper.best_epoch_ is None and not net.interrupted_:
-            n_epochs = len(net.history) - stopper.first_epoch_ + 1
+        except ValueError:
             del self.net_
-            raise ValueError(
-                f"early_stopping saw no finite validation score in {n_epochs} "
-                f"epochs (scoring={self.scoring!r}): the loss diverged or the "
-                "score is undefined on so few rows. Lower learning_rate_init, or "
-                "raise validation_fraction."
-            )
-        if net.interrupted_:
-            kept = (
-                f"the parameters of the best epoch ({stopper.best_epoch_})"
-                if stopper is not None and stopper.best_epoch_ is not None
-                else "the parameters of the last finished epoch"
-            )
-            warnings.warn(
-                f"{phase.capitalize()} was interrupted after {len(net.history)} "
-                f"finished epochs; the estimator keeps {kept}, and the last "
-                "record of history_ is marked 'interrupted'.",
-                UserWarning,
-                stacklevel=3,
-            )
+            raise
 
     @staticmethod
     def _continue(net, previous, keep_optimizer):

@@ -1,18 +1,29 @@
 """The training engine: skorch glue between the estimators and the torch side.
 
 * ``_net``: :class:`PenalizedNet`, the loop and the objective;
-* ``_data``: tensors on the device and their minibatch iterator;
+* ``_data``: the validated training arrays, tensors on the device and their
+  minibatch iterator;
 * ``_optim``: the solver registry (optimizers, and the step sizes of their
   updates that proximal steps scale by);
 * ``_callbacks``: the max-norm constraint, early stopping and training
   feedback (the epoch log and the progress bar);
+* ``_outcome``: what a finished training call means (divergence, an
+  interrupt);
 * ``_predict``: chunked forward passes for prediction.
 """
 
 from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
-from ._data import SparseRows, TensorBatchIterator, TensorData, as_rows, to_tensor
+from ._data import (
+    FitData,
+    SparseRows,
+    TensorBatchIterator,
+    TensorData,
+    as_rows,
+    to_tensor,
+)
 from ._net import HISTORY_KEYS, PenalizedNet
 from ._optim import SOLVERS, build_optimizer
+from ._outcome import check_outcome
 from ._predict import forward_outputs
 
 __all__ = [
@@ -20,6 +31,7 @@ __all__ = [
     "SOLVERS",
     "EarlyStopping",
     "EpochLog",
+    "FitData",
     "MaxNormConstraint",
     "PenalizedNet",
     "ProgressBar",
@@ -28,6 +40,7 @@ __all__ = [
     "TensorData",
     "as_rows",
     "build_optimizer",
+    "check_outcome",
     "forward_outputs",
     "to_tensor",
 ]

@@ -235,3 +235,29 @@ def as_rows(X, dtype: torch.dtype, device: torch.device):
     if hasattr(X, "tocsr"):
         return SparseRows(X, dtype, device)
     return to_tensor(X, dtype, device)
+
+
+class FitData:
+    """Validated, encoded training arrays and where their tensors go."""
+
+    def __init__(self, X, y_encoded, weight, dtype, device):
+        self.X, self.y, self.weight = X, y_encoded, weight
+        self.dtype, self.device = dtype, device
+
+    def rows(self, index=None) -> TensorData:
+        """Rows ``index`` (all when None) as tensors on the training device.
+
+        Class indices become int64 tensors; everything else takes the
+        training dtype. Sparse features stay sparse on the host (they are
+        densified a block of rows at a time).
+        """
+        X, y, w = self.X, self.y, self.weight
+        if index is not None:
+            X, y = X[index], y[index]
+            w = None if w is None else w[index]
+        y_dtype = torch.int64 if y.dtype.kind in "iu" else self.dtype
+        return TensorData(
+            as_rows(X, self.dtype, self.device),
+            to_tensor(y, y_dtype, self.device),
+            None if w is None else to_tensor(w, self.dtype, self.device),
+        )

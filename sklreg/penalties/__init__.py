@@ -5,7 +5,8 @@
 ``pairwise_squared_l2_norm``, and ``soft_threshold_``, the step of proximal
 L1); ``_penalty`` holds small penalty objects that know which tensors they
 apply to and how strongly. Each penalty object has a ``name``, the key under
-which its value is recorded per epoch in ``history_``.
+which its value is recorded per epoch in ``history_``. ``_tying`` turns
+``tie_groups`` into the groups of parameter names the tie penalty receives.
 """
 
 from ._functional import (
@@ -27,6 +28,7 @@ from ._penalty import (
     WeightNormPenalty,
     weight_parameters,
 )
+from ._tying import check_tie_group_names, resolve_tie_groups
 
 __all__ = [
     "L1_METHODS",
@@ -37,10 +39,12 @@ __all__ = [
     "Penalty",
     "TiePenalty",
     "WeightNormPenalty",
+    "check_tie_group_names",
     "elastic_net_norm",
     "l1_norm",
     "pairwise_l1_norm",
     "pairwise_squared_l2_norm",
+    "resolve_tie_groups",
     "soft_threshold_",
     "squared_l2_norm",
     "weight_parameters",
