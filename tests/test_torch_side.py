@@ -392,3 +392,26 @@ def test_tie_penalty_applies_to_the_named_groups_only():
         TiePenalty(1.0, [["towers.0.output.weight", "towers.5.output.weight"]]).bind(
             towers
         )
+
+
+def test_batch_iterator_reusing_memory_yields_the_same_batches(monkeypatch):
+    import sklreg._training._data as data_module
+
+    monkeypatch.setattr(data_module, "GATHER_BYTES", 2 * 3 * 8)  # 2 batches/block
+    X = torch.arange(11.0).reshape(11, 1)
+    data = TensorData(X, torch.arange(11.0))
+    fresh = [
+        (xb.clone(), yb.clone())
+        for xb, yb, _ in TensorBatchIterator(data, batch_size=3, shuffle=True, seed=0)
+    ]
+    reused = TensorBatchIterator(
+        data, batch_size=3, shuffle=True, seed=0, reuse_memory=True
+    )
+    pointers = set()
+    for (xb, yb, _), (x_fresh, y_fresh) in zip(reused, fresh, strict=True):
+        # each batch is read before the next is asked for, as the loop does
+        assert torch.equal(xb, x_fresh) and torch.equal(yb, y_fresh)
+        pointers.add(xb.data_ptr())
+    # two blocks of two batches, gathered into the same memory
+    assert len(pointers) == 2
+    assert X.ravel().tolist() == list(range(11))  # the data is never written

@@ -45,9 +45,13 @@ def aligned(tensor: torch.Tensor) -> torch.Tensor:
     caller's array lives. Tensors on a GPU, and CPU tensors torch allocated
     (e.g. gathered rows), are returned as they are.
     """
-    if tensor.device.type != "cpu" or tensor.data_ptr() % ALIGNMENT == 0:
+    if _is_aligned(tensor):
         return tensor
     return tensor.clone(memory_format=torch.contiguous_format)
+
+
+def _is_aligned(tensor: torch.Tensor) -> bool:
+    return tensor.device.type != "cpu" or tensor.data_ptr() % ALIGNMENT == 0
 
 
 class SparseRows:
@@ -141,6 +145,12 @@ class TensorBatchIterator:
     seed : int, default=0
         Seed of the generator that draws the permutations; iterators built
         with the same seed yield the same sequence of epochs.
+    reuse_memory : bool, default=False
+        Gather every block of rows into the same memory, allocated once per
+        pass: fewer allocations and page faults, and half the peak memory of
+        shuffling. A batch is then valid only until the next block is
+        gathered, so only a consumer that is done with each batch before it
+        asks for the next may set it (the training loop and prediction do).
     """
 
     def __init__(
@@ -149,8 +159,10 @@ class TensorBatchIterator:
         batch_size: int,
         shuffle: bool = False,
         seed: int = 0,
+        reuse_memory: bool = False,
     ):
         self.data = data
+        self.reuse_memory = reuse_memory
         self.batch_size = int(batch_size)
         self.shuffle = shuffle and len(data) > self.batch_size
         self.generator = torch.Generator().manual_seed(int(seed))
@@ -171,6 +183,8 @@ class TensorBatchIterator:
         per block, so there are few calls per batch and at most
         ``GATHER_BYTES`` of copied data at a time. Dense rows in order are
         views of the data, copied only when they are not :func:`aligned`.
+        With ``reuse_memory``, copies are written into one buffer per tensor,
+        reused from block to block.
         """
         data = self.data
         X, y, w = data.X, data.y, data.sample_weight
@@ -179,13 +193,15 @@ class TensorBatchIterator:
         if self.shuffle:
             perm = torch.randperm(n_samples, generator=self.generator)
             perm = perm.to(y.device)
+        buffers = [_BlockBuffer(step, self.reuse_memory) for _ in range(3)]
         for first in range(0, n_samples, step):
             if perm is None:
                 idx = slice(first, first + step)
             else:
                 idx = perm[first : first + step]
             yield tuple(
-                None if t is None else aligned(_take(t, idx)) for t in (X, y, w)
+                None if t is None else buffer.take(t, idx)
+                for t, buffer in zip((X, y, w), buffers, strict=True)
             )
 
     def __iter__(self):
@@ -200,17 +216,45 @@ class TensorBatchIterator:
                 )
 
 
-def _take(rows, index):
-    """Rows ``index`` (a slice, or a tensor of row indices) of a tensor or
-    :class:`SparseRows`.
+class _BlockBuffer:
+    """Rows of one tensor, gathered or aligned into new memory per block, or,
+    with ``reuse``, into memory allocated once and reused for every block."""
 
-    Row indices go through ``index_select``, which copies whole rows; plain
-    indexing (``rows[index]``) copies element by element, with about seven
-    times as many instructions.
-    """
-    if isinstance(index, torch.Tensor) and isinstance(rows, torch.Tensor):
-        return rows.index_select(0, index)
-    return rows[index]
+    def __init__(self, rows_per_block: int, reuse: bool):
+        self.rows_per_block = rows_per_block
+        self.reuse = reuse
+        self.memory = None
+
+    def _out(self, rows: torch.Tensor, n_rows: int) -> torch.Tensor:
+        if not self.reuse:
+            return torch.empty(
+                (n_rows, *rows.shape[1:]), dtype=rows.dtype, device=rows.device
+            )
+        if self.memory is None:
+            self.memory = torch.empty(
+                (self.rows_per_block, *rows.shape[1:]),
+                dtype=rows.dtype,
+                device=rows.device,
+            )
+        return self.memory[:n_rows]
+
+    def take(self, rows, index):
+        """Rows ``index`` (a slice, or a tensor of row indices) of a tensor or
+        :class:`SparseRows`, at an :func:`aligned` address.
+
+        Row indices go through ``index_select``, which copies whole rows;
+        plain indexing (``rows[index]``) copies element by element, with
+        about seven times as many instructions. Sparse rows are densified
+        into a new tensor.
+        """
+        if not isinstance(rows, torch.Tensor):
+            return rows[index]
+        if isinstance(index, torch.Tensor):
+            return torch.index_select(rows, 0, index, out=self._out(rows, len(index)))
+        view = rows[index]
+        if _is_aligned(view):
+            return view
+        return self._out(rows, len(view)).copy_(view)
 
 
 def to_tensor(array, dtype: torch.dtype, device: torch.device) -> torch.Tensor:

@@ -161,10 +161,18 @@ class PenalizedNet(NeuralNet):
 
     # -- data -----------------------------------------------------------------
     def get_iterator(self, dataset, training=False):
+        # The loop and skorch's forward_iter use each batch before asking for
+        # the next one, so the iterator may reuse its block memory.
         if not training:  # evaluation only: large chunks, in order
-            return TensorBatchIterator(dataset, max(self.batch_size, PREDICT_CHUNK))
+            return TensorBatchIterator(
+                dataset, max(self.batch_size, PREDICT_CHUNK), reuse_memory=True
+            )
         return TensorBatchIterator(
-            dataset, self.batch_size, shuffle=self.shuffle, seed=self._seeds()[0]
+            dataset,
+            self.batch_size,
+            shuffle=self.shuffle,
+            seed=self._seeds()[0],
+            reuse_memory=True,
         )
 
     # -- the loop -------------------------------------------------------------
