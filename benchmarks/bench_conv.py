@@ -31,10 +31,9 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import time
 import warnings
+
+from _timing import interleaved_rounds, run_child
 
 DATASETS = {
     # name: (copies of the digits, epochs)
@@ -148,11 +147,6 @@ RUNNERS = {
 }
 
 
-def _clock(device):
-    """CPU time on the CPU (robust to other processes); wall time on a GPU."""
-    return time.process_time if device == "cpu" else time.perf_counter
-
-
 def time_methods(dataset, methods, repeats, device):
     """Child process: interleaved timing rounds; prints a JSON record."""
     import torch
@@ -162,31 +156,24 @@ def time_methods(dataset, methods, repeats, device):
     warnings.filterwarnings("ignore")
     X, X_test, y, y_test = load(dataset)
     epochs = DATASETS[dataset][1]
-    clock = _clock(device)
-    seconds = {method: [] for method in methods}
-    accuracy = {}
+    thousands = len(X) / 1000
     with threadpool_limits(1):
         for method in methods:  # one-time costs (lazy initialisation, caches)
             RUNNERS[method](X[:1000], y[:1000], X_test[:10], 1, device)
-        for round_ in range(repeats):
-            shift = round_ % len(methods)
-            for method in methods[shift:] + methods[:shift]:
-                start = clock()
-                pred = RUNNERS[method](X, y, X_test, epochs, device)
-                per_epoch = (clock() - start) / epochs
-                seconds[method].append(per_epoch / (len(X) / 1000))
-                accuracy[method] = float((pred == y_test).mean())
+        seconds, predictions = interleaved_rounds(
+            lambda method: RUNNERS[method](X, y, X_test, epochs, device),
+            methods,
+            repeats,
+            device,
+        )
+    seconds = {
+        method: [t / epochs / thousands for t in times]
+        for method, times in seconds.items()
+    }
+    accuracy = {
+        method: float((predictions[method] == y_test).mean()) for method in methods
+    }
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "rows": len(X)}))
-
-
-def _child(*args):
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
 
 
 def main():
@@ -218,7 +205,9 @@ def main():
     print("| data | method | s / epoch / 1000 images | vs its torch loop | accuracy |")
     print("|---|---|---|---|---|")
     for dataset in args.datasets:
-        timing = _child(dataset, args.device, str(args.repeats), *args.methods)
+        timing = run_child(
+            __file__, dataset, args.device, str(args.repeats), *args.methods
+        )
         median = {m: statistics.median(v) for m, v in timing["seconds"].items()}
         for method in args.methods:
             t = median[method]

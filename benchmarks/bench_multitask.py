@@ -26,8 +26,9 @@ import argparse
 import os
 import platform
 import statistics
-import time
 import warnings
+
+from _timing import interleaved_rounds
 
 N_TASKS = 8
 HIDDEN, BATCH, LR = (100, 100), 200, 1e-3
@@ -107,7 +108,6 @@ def main():
     warnings.filterwarnings("ignore")
     n_samples, n_features, epochs = SIZES[size]
     X, X_test, Y, Y_test = load(n_samples, n_features)
-    clock = time.process_time if args.device == "cpu" else time.perf_counter
     methods = args.methods
     print(
         f"python {platform.python_version()}, torch {torch.__version__}, "
@@ -116,18 +116,17 @@ def main():
         f"{N_TASKS} targets, {epochs} epochs, median of {repeats} interleaved "
         "rounds"
     )
-    seconds = {method: [] for method in methods}
-    r2 = {}
     with threadpool_limits(1):
         for method in methods:  # one-time costs (lazy initialisation, caches)
             fit_predict(method, X[:2000], Y[:2000], X_test[:10], 1, args.device)
-        for round_ in range(repeats):
-            shift = round_ % len(methods)
-            for method in methods[shift:] + methods[:shift]:
-                start = clock()
-                pred = fit_predict(method, X, Y, X_test, epochs, args.device)
-                seconds[method].append((clock() - start) / epochs)
-                r2[method] = r2_score(Y_test, pred)
+        seconds, predictions = interleaved_rounds(
+            lambda method: fit_predict(method, X, Y, X_test, epochs, args.device),
+            methods,
+            repeats,
+            args.device,
+        )
+    seconds = {method: [t / epochs for t in times] for method, times in seconds.items()}
+    r2 = {method: r2_score(Y_test, predictions[method]) for method in methods}
     median = {method: statistics.median(seconds[method]) for method in methods}
     print()
     print("| method | s / epoch | vs shared | test R^2 |")

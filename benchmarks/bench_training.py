@@ -34,10 +34,9 @@ import math
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import time
 import warnings
+
+from _timing import interleaved_rounds, run_child
 
 DTYPES = ["float32", "float64"]
 DATASETS = {
@@ -193,11 +192,6 @@ def _rss_mb(field):
     return float("nan")
 
 
-def _clock(device):
-    """CPU time on the CPU (robust to other processes); wall time on a GPU."""
-    return time.process_time if device == "cpu" else time.perf_counter
-
-
 def time_methods(dataset, dtype, methods, repeats, device):
     """Child process: interleaved timing rounds; prints a JSON record."""
     import torch
@@ -207,19 +201,19 @@ def time_methods(dataset, dtype, methods, repeats, device):
     warnings.filterwarnings("ignore")
     X, X_test, y, y_test = load(dataset, dtype)
     epochs = DATASETS[dataset][2]
-    clock = _clock(device)
-    seconds = {method: [] for method in methods}
-    accuracy = {}
     with threadpool_limits(1):
         for method in methods:  # one-time costs (lazy initialisation, caches)
             RUNNERS[method](X[:2000], y[:2000], X_test[:10], 1, device)
-        for round_ in range(repeats):
-            shift = round_ % len(methods)
-            for method in methods[shift:] + methods[:shift]:
-                start = clock()
-                pred = RUNNERS[method](X, y, X_test, epochs, device)
-                seconds[method].append((clock() - start) / epochs)
-                accuracy[method] = float((pred == y_test).mean())
+        seconds, predictions = interleaved_rounds(
+            lambda method: RUNNERS[method](X, y, X_test, epochs, device),
+            methods,
+            repeats,
+            device,
+        )
+    seconds = {method: [t / epochs for t in times] for method, times in seconds.items()}
+    accuracy = {
+        method: float((predictions[method] == y_test).mean()) for method in methods
+    }
     print(json.dumps({"seconds": seconds, "accuracy": accuracy}))
 
 
@@ -241,16 +235,6 @@ def measure_memory(method, dataset, dtype, device):
         before = _rss_mb("VmRSS")
         RUNNERS[method](X, y, X_test, DATASETS[dataset][2], device)
     print(json.dumps({"peak_mb": _rss_mb("VmHWM") - before}))
-
-
-def _child(*args):
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
 
 
 def main():
@@ -296,12 +280,14 @@ def main():
 
 def report(dataset, dtype, args):
     """Time and measure every method on one dataset and dtype; print its rows."""
-    timing = _child(
-        "time", dataset, dtype, args.device, str(args.repeats), *args.methods
+    timing = run_child(
+        __file__, "time", dataset, dtype, args.device, str(args.repeats), *args.methods
     )
     median = {m: statistics.median(v) for m, v in timing["seconds"].items()}
     for method in args.methods:
-        memory = _child("memory", dataset, dtype, args.device, method)["peak_mb"]
+        memory = run_child(__file__, "memory", dataset, dtype, args.device, method)[
+            "peak_mb"
+        ]
         t = median[method]
         vs_floor = t / median["torch loop"] if "torch loop" in median else math.nan
         vs_sklearn = t / median["sklearn"] if "sklearn" in median else math.nan
