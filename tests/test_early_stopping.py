@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_regression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
@@ -14,27 +14,9 @@ import sklreg._base
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 from sklreg._training import EarlyStopping
 
-from .conftest import fast
+from .conftest import NOISY_EARLY_STOPPING, fast
 
-# Small noisy data and a wide network: the validation loss turns up early.
-ES = dict(
-    hidden_layer_sizes=(64,),
-    learning_rate_init=3e-3,
-    max_iter=300,
-    batch_size=40,
-    early_stopping=True,
-    validation_fraction=0.25,
-    patience=8,
-    alpha=1e-3,
-    random_state=0,
-)
-
-
-@pytest.fixture(scope="module")
-def noisy():
-    return make_classification(
-        n_samples=200, n_features=20, n_informative=5, flip_y=0.2, random_state=0
-    )
+ES = NOISY_EARLY_STOPPING
 
 
 @pytest.fixture

@@ -5,32 +5,13 @@ import re
 import sys
 
 import pytest
-from sklearn.datasets import make_classification
 
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-from .conftest import fast
+from .conftest import NOISY_EARLY_STOPPING, fast
 
 ESCAPE = "\x1b"
-# Small noisy data and a wide network: the validation loss turns up early.
-ES = dict(
-    hidden_layer_sizes=(64,),
-    learning_rate_init=3e-3,
-    max_iter=300,
-    batch_size=40,
-    early_stopping=True,
-    validation_fraction=0.25,
-    patience=5,
-    alpha=1e-3,
-    random_state=0,
-)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_classification(
-        n_samples=200, n_features=20, n_informative=5, flip_y=0.2, random_state=0
-    )
+ES = {**NOISY_EARLY_STOPPING, "patience": 5}
 
 
 def table(lines):
@@ -45,14 +26,14 @@ def table(lines):
     return lines[start].split(), rows
 
 
-def test_verbose_0_prints_nothing(data, capsys):
-    X, y = data
+def test_verbose_0_prints_nothing(noisy, capsys):
+    X, y = noisy
     RegularizedMLPClassifier(**ES, verbose=0).fit(X, y)
     assert capsys.readouterr() == ("", "")
 
 
-def test_verbose_1_prints_one_aligned_line_per_epoch(data, capsys):
-    X, y = data
+def test_verbose_1_prints_one_aligned_line_per_epoch(noisy, capsys):
+    X, y = noisy
     est = RegularizedMLPClassifier(**fast(max_iter=4), verbose=1).fit(X, y)
     out, err = capsys.readouterr()
     lines = out.splitlines()
@@ -71,15 +52,15 @@ def test_verbose_1_prints_one_aligned_line_per_epoch(data, capsys):
     assert ESCAPE not in out and err == ""
 
 
-def test_verbose_1_without_penalties_shows_the_training_loss_only(data, capsys):
-    X, y = data
+def test_verbose_1_without_penalties_shows_the_training_loss_only(noisy, capsys):
+    X, y = noisy
     RegularizedMLPRegressor(**fast(max_iter=2), alpha=0.0, verbose=1).fit(X, y)
     columns, _ = table(capsys.readouterr().out.splitlines())
     assert columns == ["epoch", "train_loss", "dur"]
 
 
-def test_verbose_1_shows_each_active_penalty(data, capsys):
-    X, y = data
+def test_verbose_1_shows_each_active_penalty(noisy, capsys):
+    X, y = noisy
     RegularizedMLPClassifier(**fast(max_iter=2), activity_alpha=1e-4, verbose=1).fit(
         X, y
     )
@@ -87,8 +68,8 @@ def test_verbose_1_shows_each_active_penalty(data, capsys):
     assert columns[2:-1] == ["data_loss", "norm_penalty", "activity_penalty"]
 
 
-def test_verbose_1_early_stopping_and_refit(data, capsys):
-    X, y = data
+def test_verbose_1_early_stopping_and_refit(noisy, capsys):
+    X, y = noisy
     est = RegularizedMLPClassifier(**ES, refit="epochs", verbose=1).fit(X, y)
     assert est.n_iter_ == est.best_epoch_ < len(est.history_) < ES["max_iter"]
     lines = capsys.readouterr().out.splitlines()
@@ -125,8 +106,8 @@ def test_verbose_1_early_stopping_and_refit(data, capsys):
     assert not any(ESCAPE in line for line in lines)
 
 
-def test_verbose_1_names_the_scorer_column_and_the_updates_refit(data, capsys):
-    X, y = data
+def test_verbose_1_names_the_scorer_column_and_the_updates_refit(noisy, capsys):
+    X, y = noisy
     est = RegularizedMLPClassifier(
         **ES, scoring="accuracy", refit="updates", verbose=1
     ).fit(X, y)
@@ -136,20 +117,20 @@ def test_verbose_1_names_the_scorer_column_and_the_updates_refit(data, capsys):
     assert f"for {est.refit_t_} updates (refit='updates')." in "\n".join(lines)
 
 
-def test_verbose_1_says_when_max_iter_ends_early_stopping(data, capsys):
-    X, y = data
+def test_verbose_1_says_when_max_iter_ends_early_stopping(noisy, capsys):
+    X, y = noisy
     est = RegularizedMLPClassifier(**{**ES, "max_iter": 3}, verbose=1).fit(X, y)
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("Reached max_iter at epoch 3 without stopping early")
     assert f"epoch {est.best_epoch_}" in last
 
 
-def test_verbose_1_colours_the_best_epoch_only_on_a_terminal(data, monkeypatch):
+def test_verbose_1_colours_the_best_epoch_only_on_a_terminal(noisy, monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
-    X, y = data
+    X, y = noisy
     terminal = Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
     RegularizedMLPClassifier(**ES, verbose=1).fit(X, y)
@@ -161,8 +142,8 @@ def test_verbose_1_colours_the_best_epoch_only_on_a_terminal(data, monkeypatch):
     assert len(widths) == 1  # colour codes do not shift the columns
 
 
-def test_partial_fit_prints_the_header_once(data, capsys):
-    X, y = data
+def test_partial_fit_prints_the_header_once(noisy, capsys):
+    X, y = noisy
     est = RegularizedMLPClassifier(**fast(), verbose=1)
     est.partial_fit(X, y, classes=[0, 1])
     est.partial_fit(X, y)
@@ -171,8 +152,8 @@ def test_partial_fit_prints_the_header_once(data, capsys):
     assert [int(line.split()[0]) for line in lines[2:]] == [1, 2]
 
 
-def test_verbose_2_adds_a_progress_bar_over_the_whole_fit(data, capsys):
-    X, y = data
+def test_verbose_2_adds_a_progress_bar_over_the_whole_fit(noisy, capsys):
+    X, y = noisy
     est = RegularizedMLPClassifier(**ES, refit="epochs", verbose=2).fit(X, y)
     out, err = capsys.readouterr()
     assert ESCAPE not in out and ESCAPE not in err
