@@ -33,7 +33,7 @@ import platform
 import statistics
 import warnings
 
-from _timing import interleaved_rounds, run_child
+from _common import fit_torch_loop, interleaved_rounds, run_child
 
 DATASETS = {
     # name: (copies of the digits, epochs)
@@ -99,25 +99,10 @@ def torch_network(n_classes, share_weights, device):
 
 def torch_loop(X, y, X_test, epochs, device, share_weights=True):
     import torch
-    from torch import nn
 
     torch.manual_seed(0)
     model = torch_network(int(y.max()) + 1, share_weights, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
-    Xt = torch.as_tensor(X, device=device)
-    yt = torch.as_tensor(y, device=device)
-    for _ in range(epochs):
-        perm = torch.randperm(len(Xt), device=device)
-        for start in range(0, len(Xt), BATCH):
-            idx = perm[start : start + BATCH]
-            optimizer.zero_grad()
-            loss = loss_fn(model(Xt[idx]), yt[idx])
-            loss.backward()
-            optimizer.step()
-    with torch.no_grad():
-        out = model(torch.as_tensor(X_test, device=device))
-    return out.argmax(1).cpu().numpy()
+    return fit_torch_loop(model, X, y, X_test, epochs, device, BATCH, LR)
 
 
 def sklreg_fit(X, y, X_test, epochs, device, share_weights=True):

@@ -28,7 +28,7 @@ import platform
 import statistics
 import warnings
 
-from _timing import interleaved_rounds
+from _common import interleaved_rounds
 
 N_TASKS = 8
 HIDDEN, BATCH, LR = (100, 100), 200, 1e-3

@@ -36,7 +36,7 @@ import platform
 import statistics
 import warnings
 
-from _timing import interleaved_rounds, run_child
+from _common import fit_torch_loop, interleaved_rounds, run_child
 
 DTYPES = ["float32", "float64"]
 DATASETS = {
@@ -84,21 +84,7 @@ def torch_loop(X, y, X_test, epochs, device):
         layers += [nn.Linear(a, b), nn.ReLU()]
     model = nn.Sequential(*layers, nn.Linear(sizes[-1], n_classes))
     model.to(device=device, dtype=torch.as_tensor(X[:1]).dtype)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
-    Xt = torch.as_tensor(X, device=device)
-    yt = torch.as_tensor(y, device=device)
-    for _ in range(epochs):
-        perm = torch.randperm(len(Xt), device=device)
-        for start in range(0, len(Xt), BATCH):
-            idx = perm[start : start + BATCH]
-            optimizer.zero_grad()
-            loss = loss_fn(model(Xt[idx]), yt[idx])
-            loss.backward()
-            optimizer.step()
-    with torch.no_grad():
-        out = model(torch.as_tensor(X_test, device=device))
-    return out.argmax(1).cpu().numpy()
+    return fit_torch_loop(model, X, y, X_test, epochs, device, BATCH, LR)
 
 
 def sklreg_fit(X, y, X_test, epochs, device, **penalties):

@@ -1,4 +1,5 @@
-"""What the timing benchmarks share: the clock, interleaved rounds, child runs.
+"""What the benchmark scripts share: the clock, interleaved timing rounds,
+child runs, and the hand-written PyTorch loop sklreg is measured against.
 
 The scripts run as ``python benchmarks/bench_*.py``, so this module is
 imported from the scripts' own folder.
@@ -43,3 +44,30 @@ def run_child(script, *args):
         check=True,
     )
     return json.loads(out.stdout)
+
+
+def fit_torch_loop(model, X, y, X_test, epochs, device, batch_size, lr):
+    """Train ``model`` as an experienced PyTorch user would write it; predict.
+
+    Default ``Adam``, cross-entropy, ``optimizer.zero_grad()`` and a random
+    permutation indexed per minibatch, over tensors loaded once. Returns the
+    predicted class of each row of ``X_test``.
+    """
+    import torch
+    from torch import nn
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    Xt = torch.as_tensor(X, device=device)
+    yt = torch.as_tensor(y, device=device)
+    for _ in range(epochs):
+        perm = torch.randperm(len(Xt), device=device)
+        for start in range(0, len(Xt), batch_size):
+            idx = perm[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        out = model(torch.as_tensor(X_test, device=device))
+    return out.argmax(1).cpu().numpy()
