@@ -16,8 +16,14 @@ libraries alternate call by call, each sample is the CPU time of a few calls,
 and the table reports the median over the samples, the ratio torch/NumPy,
 and the sum over one step.
 
-Run: ``python benchmarks/bench_matmul.py`` (about a minute); ``--quick`` for
-a smoke run.
+Then whole float64 training steps of that network (forward, backward, fused
+Adam), with PyTorch's products against a linear layer whose products run
+through NumPy's OpenBLAS (a custom autograd function on the tensors' own
+memory): would sklreg gain by computing its float64 products with OpenBLAS?
+Median microseconds per step over interleaved rounds.
+
+Run: ``python benchmarks/bench_matmul.py`` (about two minutes);
+``--quick`` for a smoke run.
 """
 
 import argparse
@@ -84,14 +90,95 @@ def cpu_seconds(call, calls):
     return (time.thread_time() - start) / calls
 
 
+def openblas_linear():
+    """``F.linear`` for CPU tensors whose products NumPy (OpenBLAS) computes."""
+    import numpy as np
+    import torch
+
+    class OpenBLASLinear(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, weight, bias):
+            ctx.save_for_backward(x, weight)
+            out = np.matmul(x.numpy(), weight.numpy().T)
+            out += bias.numpy()
+            return torch.from_numpy(out)
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, weight = ctx.saved_tensors
+            g = grad.numpy()
+            grad_x = None
+            if ctx.needs_input_grad[0]:
+                grad_x = torch.from_numpy(g @ weight.numpy())
+            return grad_x, torch.from_numpy(g.T @ x.numpy()), grad.sum(0)
+
+    return OpenBLASLinear.apply
+
+
+def step_seconds(linear, X, y, steps):
+    """CPU seconds per training step of the benchmark's network."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    sizes = (FEATURES, HIDDEN, HIDDEN, CLASSES)
+    layers = [
+        torch.nn.Linear(a, b, dtype=X.dtype)
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+    params = [p for layer in layers for p in layer.parameters()]
+    optimizer = torch.optim.Adam(params, lr=1e-3, fused=True)
+    n_batches = len(X) // BATCH
+    start = time.thread_time()
+    for step in range(steps):
+        rows = slice((step % n_batches) * BATCH, (step % n_batches + 1) * BATCH)
+        h = X[rows]
+        for i, layer in enumerate(layers):
+            h = linear(h, layer.weight, layer.bias)
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        loss = F.cross_entropy(h, y[rows])
+        for p in params:
+            p.grad = None
+        loss.backward()
+        optimizer.step()
+    return (time.thread_time() - start) / steps
+
+
+def compare_steps(rounds, steps):
+    import torch
+    import torch.nn.functional as F
+
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(10_000, FEATURES, dtype=torch.float64, generator=generator)
+    y = torch.randint(0, CLASSES, (10_000,), generator=generator)
+    linears = {"PyTorch (MKL)": F.linear, "NumPy (OpenBLAS)": openblas_linear()}
+    for linear in linears.values():  # warm up
+        step_seconds(linear, X, y, 10)
+    seconds = {name: [] for name in linears}
+    for round_ in range(rounds):  # alternate who goes first
+        for name in list(linears)[:: 1 if round_ % 2 else -1]:
+            seconds[name].append(step_seconds(linears[name], X, y, steps))
+    medians = {name: statistics.median(s) for name, s in seconds.items()}
+    print()
+    print(f"float64 training steps, median of {rounds} rounds of {steps} steps")
+    print()
+    print("| products | us / step | vs PyTorch |")
+    print("|---|---|---|")
+    for name, median in medians.items():
+        ratio = median / medians["PyTorch (MKL)"]
+        print(f"| {name} | {median * 1e6:.0f} | {ratio:.2f}x |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--calls", type=int, default=5, help="calls per sample")
-    parser.add_argument("--quick", action="store_true", help="10 samples")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds of steps")
+    parser.add_argument("--quick", action="store_true", help="10 samples, 2 rounds")
     args = parser.parse_args()
     if args.quick:
-        args.samples = 10
+        args.samples, args.rounds = 10, 2
 
     import numpy as np
     import torch
@@ -129,6 +216,7 @@ def main():
                 f"{total_numpy * 1e6:.1f} | {total_torch / total_numpy:.2f} |",
                 flush=True,
             )
+        compare_steps(args.rounds, steps=250 if not args.quick else 20)
 
 
 if __name__ == "__main__":
