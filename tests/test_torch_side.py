@@ -368,6 +368,20 @@ def test_pairwise_norm_gradients_match_the_pairs(norm):
         torch.testing.assert_close(g, h)
 
 
+def test_pairwise_squared_l2_gradient_passes_gradcheck():
+    # the squared L2 norm has a hand-written gradient: check it numerically,
+    # on matrices, and with a tensor that needs no gradient in the group
+    leaves = [
+        torch.randn(3, 2, dtype=torch.float64, requires_grad=True) for _ in range(3)
+    ]
+    assert torch.autograd.gradcheck(lambda *t: pairwise_squared_l2_norm(t), leaves)
+    fixed = torch.randn(3, 2, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(
+        pairwise_squared_l2_norm([leaves[0], fixed]), leaves[0]
+    )
+    torch.testing.assert_close(grad, 2 * (leaves[0] - fixed).detach())
+
+
 def test_tie_penalty_applies_to_the_named_groups_only():
     towers = small_towers(task_outputs=(1, 1, 1), shared_layers=1)
     params = dict(towers.named_parameters())

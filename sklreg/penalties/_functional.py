@@ -106,14 +106,39 @@ def pairwise_l1_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     return (coefficient * ordered).sum()
 
 
+class _PairwiseSquaredL2(torch.autograd.Function):
+    """``m * sum_a ||t_a - mean||**2`` with its gradient in one pass.
+
+    The gradient with respect to ``t_a`` is ``2 * m * (t_a - mean)``: the
+    mean's own dependence on ``t_a`` drops out, because the deviations sum to
+    zero. Computing it directly, from the deviations kept from the forward
+    pass, takes a third of the elementwise passes autograd would make
+    through ``stack``, ``mean``, ``sub`` and ``square``.
+    """
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        stacked = torch.stack(tensors)
+        deviations = stacked - stacked.mean(dim=0)
+        flat = deviations.view(-1)
+        ctx.save_for_backward(deviations)
+        return len(tensors) * torch.dot(flat, flat)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (deviations,) = ctx.saved_tensors
+        return (deviations * (2 * len(deviations) * grad)).unbind(0)
+
+
 def pairwise_squared_l2_norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     """``sum over pairs a < b of sum (t_a - t_b)**2`` for tensors of one shape.
 
     Computed without forming the pairs, as ``m`` times the squared distance
-    of the ``m`` tensors to their mean.
+    of the ``m`` tensors to their mean (the deviations are formed
+    explicitly, so nearly equal tensors lose no precision), with a
+    hand-written gradient, ``2 * m * (t_a - mean)`` for ``t_a``.
     """
-    stacked = torch.stack(list(tensors))
-    return len(stacked) * (stacked - stacked.mean(dim=0)).square().sum()
+    return _PairwiseSquaredL2.apply(*tensors)
 
 
 #: Maps each allowed value of the ``tie_norm`` hyperparameter to its function.
