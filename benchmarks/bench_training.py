@@ -30,7 +30,6 @@ Run: ``python benchmarks/bench_training.py`` (about 12 minutes on 2 cores;
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -275,11 +274,13 @@ def report(dataset, dtype, args):
             "peak_mb"
         ]
         t = median[method]
-        vs_floor = t / median["torch loop"] if "torch loop" in median else math.nan
-        vs_sklearn = t / median["sklearn"] if "sklearn" in median else math.nan
+        vs_floor, vs_sklearn = (
+            f"{t / median[reference]:.2f}x" if reference in median else "-"
+            for reference in ("torch loop", "sklearn")
+        )
         print(
-            f"| {dataset} | {dtype} | {method} | {t:.4f} | {vs_floor:.2f}x | "
-            f"{vs_sklearn:.2f}x | {timing['accuracy'][method]:.3f} | "
+            f"| {dataset} | {dtype} | {method} | {t:.4f} | {vs_floor} | "
+            f"{vs_sklearn} | {timing['accuracy'][method]:.3f} | "
             f"{memory:.0f} |",
             flush=True,
         )
