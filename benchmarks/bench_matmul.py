@@ -30,6 +30,8 @@ import argparse
 import statistics
 import time
 
+from _common import interleaved_rounds
+
 BATCH, FEATURES, HIDDEN, CLASSES = 200, 100, 100, 4
 
 
@@ -115,8 +117,8 @@ def openblas_linear():
     return OpenBLASLinear.apply
 
 
-def step_seconds(linear, X, y, steps):
-    """CPU seconds per training step of the benchmark's network."""
+def train_steps(linear, X, y, steps):
+    """Run ``steps`` training steps of the benchmark's network from scratch."""
     import torch
     import torch.nn.functional as F
 
@@ -129,7 +131,6 @@ def step_seconds(linear, X, y, steps):
     params = [p for layer in layers for p in layer.parameters()]
     optimizer = torch.optim.Adam(params, lr=1e-3, fused=True)
     n_batches = len(X) // BATCH
-    start = time.thread_time()
     for step in range(steps):
         rows = slice((step % n_batches) * BATCH, (step % n_batches + 1) * BATCH)
         h = X[rows]
@@ -142,7 +143,6 @@ def step_seconds(linear, X, y, steps):
             p.grad = None
         loss.backward()
         optimizer.step()
-    return (time.thread_time() - start) / steps
 
 
 def compare_steps(rounds, steps):
@@ -154,12 +154,14 @@ def compare_steps(rounds, steps):
     y = torch.randint(0, CLASSES, (10_000,), generator=generator)
     linears = {"PyTorch (MKL)": F.linear, "NumPy (OpenBLAS)": openblas_linear()}
     for linear in linears.values():  # warm up
-        step_seconds(linear, X, y, 10)
-    seconds = {name: [] for name in linears}
-    for round_ in range(rounds):  # alternate who goes first
-        for name in list(linears)[:: 1 if round_ % 2 else -1]:
-            seconds[name].append(step_seconds(linears[name], X, y, steps))
-    medians = {name: statistics.median(s) for name, s in seconds.items()}
+        train_steps(linear, X, y, 10)
+    seconds, _ = interleaved_rounds(
+        lambda name: train_steps(linears[name], X, y, steps),
+        list(linears),
+        rounds,
+        "cpu",
+    )
+    medians = {name: statistics.median(s) / steps for name, s in seconds.items()}
     print()
     print(f"float64 training steps, median of {rounds} rounds of {steps} steps")
     print()
