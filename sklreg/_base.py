@@ -48,7 +48,7 @@ from ._training import (
     forward_outputs,
 )
 from ._typing import ArrayLike, MatrixLike, fit_context
-from .nn import ACTIVATIONS
+from .nn import ACTIVATIONS, weight_parameters
 from .penalties import (
     L1_METHODS,
     NORMS,
@@ -58,7 +58,6 @@ from .penalties import (
     WeightNormPenalty,
     check_tie_group_names,
     resolve_tie_groups,
-    weight_parameters,
 )
 from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
 

@@ -16,6 +16,7 @@ from sklreg.nn import (
     dropout_generator,
     mc_dropout,
     parameter_names,
+    weight_parameters,
 )
 from sklreg.penalties import (
     ActivityPenalty,
@@ -26,7 +27,6 @@ from sklreg.penalties import (
     pairwise_l1_norm,
     pairwise_squared_l2_norm,
     squared_l2_norm,
-    weight_parameters,
 )
 
 

@@ -7,7 +7,7 @@ import torch
 from skorch.callbacks import Callback
 from tqdm import tqdm  # a dependency of skorch
 
-from ..penalties import weight_parameters
+from ..nn import weight_parameters
 
 _CYAN, _RESET = "\x1b[36m", "\x1b[0m"
 

@@ -25,8 +25,8 @@ from skorch import NeuralNet
 from skorch.callbacks import EpochTimer
 from skorch.utils import TeeGenerator
 
-from ..nn import dropout_generator
-from ..penalties import PENALTY_TERMS, weight_parameters
+from ..nn import dropout_generator, weight_parameters
+from ..penalties import PENALTY_TERMS
 from ..utils import derive_seeds
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer, step_sizes

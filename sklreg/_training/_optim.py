@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ..penalties import weight_parameters
+from ..nn import weight_parameters
 
 
 def _adam(groups, lr, momentum, fused):

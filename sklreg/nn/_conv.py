@@ -4,13 +4,11 @@
 activation and max pooling) whose flattened output feeds a dense head (an
 :class:`MLP`, or a :class:`MultiTaskMLP` with one tower per task). With
 ``share_weights=False`` every convolution becomes a
-:class:`LocallyConnected` layer: the same receptive fields, padding, stride
-(one) and output shape, but its own kernel at every output position. The
-difference in accuracy between the two measures what weight sharing buys.
-
-Shapes are channels first: one input row is ``C * prod(spatial)`` values,
-read as ``(C, L)`` (a signal, 1-D kernels) or ``(C, H, W)`` (an image, 2-D
-kernels) in C order, as ``numpy.reshape`` reads them.
+:class:`~sklreg.nn.LocallyConnected` layer: the same receptive fields,
+padding, stride (one) and output shape, but its own kernel at every output
+position. The difference in accuracy between the two measures what weight
+sharing buys. The shapes of the layers are computed in
+:mod:`sklreg.nn._shapes`.
 """
 
 import math
@@ -23,234 +21,16 @@ from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
-from ._init import glorot_uniform_
-from ._multitask import MultiTaskMLP, dense_network
-
-#: Allowed values of ``padding``.
-PADDINGS = ("same", "valid")
+from ._locally_connected import LocallyConnected
+from ._multitask import dense_network
+from ._network import Network, glorot_reset_
+from ._shapes import PADDINGS, conv_shapes, padding_sides, pool_windows
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d}
 
 
-def padding_sides(kernel_size: int, padding: str) -> tuple[int, int]:
-    """Zeros added ``(before, after)`` along each spatial dimension.
-
-    ``'valid'`` adds none. ``'same'`` adds ``kernel_size - 1`` in all, so that
-    the output is as large as the input: half before and half after, the odd
-    one after (as PyTorch's ``padding='same'`` does for even kernels).
-    """
-    if padding == "valid":
-        return 0, 0
-    total = kernel_size - 1
-    return total // 2, total - total // 2
-
-
-def _check_kernel(kernel_size, input_size, before, after, padding, where="", advice=""):
-    """Raise when the kernel does not fit the padded input: the message names
-    ``kernel_size``, the input's spatial size and the padding."""
-    if any(size + before + after < kernel_size for size in input_size):
-        shape = " x ".join(map(str, input_size))
-        raise ValueError(
-            f"kernel_size={kernel_size} is larger than the padded input{where}: "
-            f"{shape} with padding={padding!r}.{advice}"
-        )
-
-
-def conv_output_size(
-    input_size: Sequence[int], kernel_size: int, padding: str
-) -> tuple[int, ...]:
-    """Spatial size after a stride-one convolution (``'same'`` keeps it)."""
-    before, after = padding_sides(kernel_size, padding)
-    return tuple(size + before + after - kernel_size + 1 for size in input_size)
-
-
-def pool_windows(input_size: Sequence[int], pool_size: int) -> tuple[int, ...]:
-    """Max-pooling window along each spatial dimension.
-
-    ``pool_size``, clamped to the dimension: a dimension shorter than
-    ``pool_size`` is pooled whole (to size one), and one of size one is left
-    alone.
-    """
-    return tuple(min(pool_size, size) for size in input_size)
-
-
-def pool_output_size(input_size: Sequence[int], pool_size: int) -> tuple[int, ...]:
-    """Spatial size after max pooling with :func:`pool_windows`.
-
-    Windows do not overlap, and the last window of a dimension that is not a
-    multiple of its window is shorter (ceil mode): every position belongs to
-    exactly one window, so none is dropped.
-    """
-    windows = pool_windows(input_size, pool_size)
-    return tuple(
-        math.ceil(size / window)
-        for size, window in zip(input_size, windows, strict=True)
-    )
-
-
-def conv_shapes(
-    input_shape: Sequence[int],
-    conv_channels: Sequence[int],
-    kernel_size: int,
-    pool_size: int,
-    padding: str = "same",
-) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Shapes of the trunk of a :class:`ConvNet`, layer by layer.
-
-    Parameters
-    ----------
-    input_shape : sequence of int
-        ``(C, L)`` or ``(C, H, W)``.
-    conv_channels : sequence of int
-        Output channels of each convolution layer.
-    kernel_size : int
-        Side of the (square) kernels.
-    pool_size : int
-        Max-pooling window and stride (see :func:`pool_windows`).
-    padding : {'same', 'valid'}, default='same'
-        See :func:`padding_sides`.
-
-    Returns
-    -------
-    shapes : list of (tuple of int, tuple of int)
-        For each layer, the shape of its feature maps ``(C_out, *spatial)``
-        and their shape after pooling.
-
-    Raises
-    ------
-    ValueError
-        If a kernel is larger than the padded input of its layer.
-    """
-    shapes = []
-    channels, *size = input_shape
-    for i, out_channels in enumerate(conv_channels):
-        _check_kernel(
-            kernel_size,
-            size,
-            *padding_sides(kernel_size, padding),
-            padding,
-            where=f" of convolution layer {i} (input shape {(channels, *size)})",
-            advice=" Use a smaller kernel_size, padding='same', a smaller "
-            "pool_size or fewer convolution layers.",
-        )
-        size = conv_output_size(size, kernel_size, padding)
-        pooled = pool_output_size(size, pool_size)
-        shapes.append(((out_channels, *size), (out_channels, *pooled)))
-        channels, size = out_channels, pooled
-    return shapes
-
-
-class LocallyConnected(nn.Module):
-    """A convolution that has its own kernel at every output position.
-
-    The layer sees the same receptive fields as a stride-one convolution with
-    the same ``kernel_size`` and ``padding`` (:class:`torch.nn.Conv1d`,
-    :class:`torch.nn.Conv2d`), and its output has the same shape, but no
-    weight is shared between positions. It is computed as one batched product
-    of the unfolded input patches (:func:`torch.nn.functional.unfold`) with
-    the per-position kernels, with no Python loop over positions.
-
-    Parameters
-    ----------
-    in_channels, out_channels : int
-        Channels of the input and of the output.
-    kernel_size : int
-        Side of the (square) kernels.
-    input_size : sequence of int
-        Spatial size of the input: ``(L,)`` (1-D kernels) or ``(H, W)``
-        (2-D kernels). The layer only accepts inputs of this size: it has
-        one kernel per output position.
-    padding : int, default=0
-        Zeros added on both sides of each spatial dimension, as the integer
-        ``padding`` of a PyTorch convolution.
-    dtype : torch.dtype, default=None
-        dtype of the parameters (PyTorch's default when None).
-
-    Attributes
-    ----------
-    weight : Parameter of shape (out_channels * n_positions, in_channels, *kernel)
-        One kernel per output unit, a unit being an output channel at an
-        output position: unit ``c * n_positions + p`` is channel ``c`` at
-        position ``p`` (positions in C order). Like a convolution's
-        ``(out_channels, in_channels, *kernel)`` weight, its first dimension
-        indexes the units that own a kernel.
-    bias : Parameter of shape (out_channels * n_positions,)
-        One bias per output unit, in the same order.
-    output_size : tuple of int
-        Spatial size of the output.
-    n_positions : int
-        Number of output positions, ``prod(output_size)``.
-
-    Notes
-    -----
-    A convolution has ``out_channels * (in_channels * k**d + 1)`` parameters;
-    this layer has ``n_positions`` times as many.
-
-    The parameters are allocated but not initialized (as with
-    :func:`torch.nn.utils.skip_init`): :class:`ConvNet` draws them, or fill
-    them yourself.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        input_size: Sequence[int],
-        padding: int = 0,
-        dtype: torch.dtype | None = None,
-    ):
-        super().__init__()
-        input_size = tuple(int(size) for size in input_size)
-        if len(input_size) not in (1, 2):
-            raise ValueError(
-                f"input_size must have one or two spatial dimensions; got {input_size}"
-            )
-        padding = int(padding)
-        _check_kernel(kernel_size, input_size, padding, padding, padding)
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
-        self.kernel_size = int(kernel_size)
-        self.input_size = input_size
-        self.padding = padding
-        self.output_size = tuple(
-            size + 2 * padding - self.kernel_size + 1 for size in input_size
-        )
-        self.n_positions = math.prod(self.output_size)
-        n_units = self.out_channels * self.n_positions
-        kernel = (self.kernel_size,) * len(input_size)
-        self.weight = nn.Parameter(
-            torch.empty(n_units, self.in_channels, *kernel, dtype=dtype)
-        )
-        self.bias = nn.Parameter(torch.empty(n_units, dtype=dtype))
-        # F.unfold reads 2-D maps: a signal is a map of height one
-        if len(input_size) == 1:
-            self._unfold = dict(kernel_size=(1, *kernel), padding=(0, padding))
-        else:
-            self._unfold = dict(kernel_size=kernel, padding=padding)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Apply the layer to ``x`` of shape ``(n, in_channels, *input_size)``."""
-        n = x.shape[0]
-        if len(self.input_size) == 1:
-            x = x.unsqueeze(2)
-        # (n, in_channels * kernel volume, positions), channels outermost, as
-        # in the weight's (in_channels, *kernel) layout
-        patches = F.unfold(x, **self._unfold)
-        weight = self.weight.view(self.out_channels, self.n_positions, -1)
-        out = torch.einsum("nkp,cpk->ncp", patches, weight)
-        out = out + self.bias.view(self.out_channels, self.n_positions)
-        return out.view(n, self.out_channels, *self.output_size)
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"input_size={self.input_size}, padding={self.padding}"
-        )
-
-
-class ConvNet(nn.Module):
+class ConvNet(Network):
     """Convolution layers, then a fully connected head.
 
     ``input -> [convolution -> activation -> max pooling] * n_layers ->
@@ -373,7 +153,7 @@ class ConvNet(nn.Module):
         self._pool_windows = windows
         self.input_drop = Dropout(input_dropout)
         self._n_flat = math.prod(in_shape)
-        self._reset_conv(generator)
+        glorot_reset_(self.conv, activation, generator)
         task_outputs = (
             (int(n_outputs),) if isinstance(n_outputs, int) else tuple(n_outputs)
         )
@@ -415,49 +195,20 @@ class ConvNet(nn.Module):
             dtype=dtype,
         )
 
-    def tower_weight_groups(self) -> list[list[str]]:
+    def hidden_dropouts(self) -> Sequence[Dropout]:
+        """The dropout layer after each hidden layer of the head (the
+        feature maps have none)."""
+        return self.head.hidden_dropouts()
+
+    def tower_weight_groups(self) -> list[list[str]] | None:
         """The head's groups of corresponding tower weights (see
         :meth:`MultiTaskMLP.tower_weight_groups`), named as parameters of
-        this network; only with a head of towers (``shared_layers`` set)."""
-        if not isinstance(self.head, MultiTaskMLP):
-            raise AttributeError(
-                "tower_weight_groups: the head has no towers (shared_layers=None)"
-            )
+        this network; None when the head has no towers (``shared_layers``
+        None)."""
         groups = self.head.tower_weight_groups()
+        if groups is None:
+            return None
         return [[f"head.{name}" for name in group] for group in groups]
-
-    @property
-    def dropout(self) -> tuple[float, ...]:
-        """Dropout rate after each hidden layer of the head."""
-        return self.head.dropout
-
-    @property
-    def input_dropout(self) -> float:
-        """Dropout rate of the input values."""
-        return self.input_drop.rate
-
-    def set_dropout(self, dropout: Sequence[float] = (), input_dropout: float = 0.0):
-        """Set the head's dropout rates (one per hidden layer, or none) and the
-        input's."""
-        self.head.set_dropout(dropout, 0.0)
-        self.input_drop.rate = float(input_dropout)
-
-    @torch.no_grad()
-    def _reset_conv(self, generator):
-        receptive_field = self.kernel_size ** (len(self.input_shape) - 1)
-        for layer in self.conv:
-            in_channels = layer.weight.shape[1]
-            fan_in = in_channels * receptive_field
-            fan_out = layer.out_channels * receptive_field
-            for tensor in (layer.weight, layer.bias):
-                glorot_uniform_(tensor, fan_in, fan_out, self.activation, generator)
-
-    @torch.no_grad()
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw every kernel, weight and bias anew: the convolutions, then the
-        head (the order of the first draw)."""
-        self._reset_conv(generator)
-        self.head.reset_parameters(generator)
 
     def forward(self, X: torch.Tensor, return_hidden: bool = False):
         """Compute the output logits (and, optionally, the hidden activations).

@@ -8,63 +8,16 @@ from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
-from ._init import glorot_uniform_
-
-
-class _DenseNetwork(nn.Module):
-    """What sklreg's fully connected networks share: dropout rates and the
-    initial weights.
-
-    Subclasses create their ``nn.Linear`` layers (with ``skip_init``), an
-    ``input_drop`` :class:`~sklreg.nn.Dropout` and one ``hidden_drop`` layer per
-    hidden layer, then call :meth:`set_dropout` and :meth:`reset_parameters`.
-    """
-
-    activation: str
-
-    @property
-    def dropout(self) -> tuple[float, ...]:
-        """Dropout rate after each hidden layer."""
-        return tuple(layer.rate for layer in self.hidden_drop)
-
-    @property
-    def input_dropout(self) -> float:
-        """Dropout rate of the input features."""
-        return self.input_drop.rate
-
-    def set_dropout(self, dropout: Sequence[float] = (), input_dropout: float = 0.0):
-        """Set the dropout rates (one per hidden layer, or none) and the input's."""
-        n_hidden = len(self.hidden_drop)
-        rates = tuple(float(rate) for rate in dropout) or (0.0,) * n_hidden
-        if len(rates) != n_hidden:
-            raise ValueError(
-                f"dropout has {len(rates)} rates for {n_hidden} hidden layers"
-            )
-        for layer, rate in zip(self.hidden_drop, rates, strict=True):
-            layer.rate = rate
-        self.input_drop.rate = float(input_dropout)
-
-    @torch.no_grad()
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw every weight and bias from the Glorot uniform distribution.
-
-        Layers are drawn in the order of ``named_parameters()``, each weight
-        before its bias.
-        """
-        for layer in self.modules():
-            if isinstance(layer, nn.Linear):
-                fan_out, fan_in = layer.weight.shape
-                for tensor in (layer.weight, layer.bias):
-                    glorot_uniform_(tensor, fan_in, fan_out, self.activation, generator)
+from ._network import Network
 
 
 def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
     """An ``nn.Linear`` whose parameters are left uninitialized (see
-    :meth:`_DenseNetwork.reset_parameters`)."""
+    :meth:`Network.reset_parameters`)."""
     return skip_init(nn.Linear, int(fan_in), int(fan_out), dtype=dtype)
 
 
-class MLP(_DenseNetwork):
+class MLP(Network):
     """Fully connected network: ``input -> hidden layers -> linear output``.
 
     Parameters are named ``hidden.{i}.weight``, ``hidden.{i}.bias`` (``i`` counts
@@ -136,6 +89,10 @@ class MLP(_DenseNetwork):
         self.set_dropout(dropout, input_dropout)
         self.width = max(*sizes, int(n_outputs))
         self.reset_parameters(generator)
+
+    def hidden_dropouts(self) -> Sequence[Dropout]:
+        """The dropout layer after each hidden layer."""
+        return tuple(self.hidden_drop)
 
     def forward(self, X: torch.Tensor, return_hidden: bool = False):
         """Compute the output logits (and, optionally, the hidden activations).

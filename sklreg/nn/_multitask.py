@@ -16,7 +16,8 @@ from torch.nn.utils.rnn import pad_sequence
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
-from ._mlp import MLP, _DenseNetwork, _linear
+from ._mlp import MLP, _linear
+from ._network import Network
 
 
 def parameter_names(
@@ -90,7 +91,7 @@ class _Tower(nn.Module):
         self.output = _linear(sizes[-1], n_outputs, dtype)
 
 
-class MultiTaskMLP(_DenseNetwork):
+class MultiTaskMLP(Network):
     """Fully connected network with a shared trunk and one tower per task.
 
     ::
@@ -223,6 +224,10 @@ class MultiTaskMLP(_DenseNetwork):
     def n_tasks(self) -> int:
         """Number of tasks (towers)."""
         return len(self.towers)
+
+    def hidden_dropouts(self) -> Sequence[Dropout]:
+        """The dropout layer after each hidden layer (trunk, then towers)."""
+        return tuple(self.hidden_drop)
 
     def tower_weight_groups(self) -> list[list[str]]:
         """Names of corresponding tower weights, one group per tower layer.

@@ -26,7 +26,6 @@ from ._penalty import (
     Penalty,
     TiePenalty,
     WeightNormPenalty,
-    weight_parameters,
 )
 from ._tying import check_tie_group_names, resolve_tie_groups
 
@@ -47,5 +46,4 @@ __all__ = [
     "resolve_tie_groups",
     "soft_threshold_",
     "squared_l2_norm",
-    "weight_parameters",
 ]

@@ -8,7 +8,7 @@ from operator import add
 import torch
 from torch import nn
 
-from ..nn import weighted_mean
+from ..nn import weight_parameters, weighted_mean
 from ._functional import NORMS, TIE_NORMS, l1_norm, soft_threshold_, squared_l2_norm
 
 #: The penalty terms recorded in ``history_`` (each 0.0 when its regularizer is
@@ -18,11 +18,6 @@ PENALTY_TERMS = ("norm_penalty", "tie_penalty", "activity_penalty")
 #: How the L1 part of a weight penalty is minimised: by a proximal step after
 #: each optimizer step, or by differentiating it with the rest of the objective.
 L1_METHODS = ("proximal", "subgradient")
-
-
-def weight_parameters(module: nn.Module) -> list[nn.Parameter]:
-    """Parameters with two or more dimensions: weights, never biases."""
-    return [p for p in module.parameters() if p.requires_grad and p.ndim >= 2]
 
 
 class Penalty:
@@ -81,7 +76,7 @@ class WeightNormPenalty(Penalty):
     """``alpha * Omega(weights)`` over every weight tensor of the module.
 
     Weights are the parameters with two or more dimensions
-    (:func:`weight_parameters`): linear weights and convolution kernels, never
+    (:func:`sklreg.nn.weight_parameters`): linear weights and convolution kernels, never
     biases.
 
     Parameters

@@ -45,19 +45,20 @@ def resolve_tie_groups(tie_groups, module) -> tuple[tuple[str, ...], ...]:
     """The groups of parameter names of ``module`` to tie, checked against it.
 
     ``'tasks'`` becomes the groups of corresponding tower weights that the
-    module lists (see :meth:`sklreg.nn.MultiTaskMLP.tower_weight_groups`):
+    module lists (see :meth:`sklreg.nn.Network.tower_weight_groups`):
     biases are not tied, and output heads only to heads of their shape.
     Explicit groups must name parameters of ``module`` of one shape.
     """
     if tie_groups is None:
         return ()
     if isinstance(tie_groups, str):  # 'tasks'
-        if not hasattr(module, "tower_weight_groups"):
+        groups = module.tower_weight_groups()
+        if groups is None:
             raise ValueError(
                 "tie_groups='tasks' ties the towers of a network with one "
                 f"tower per task; {type(module).__name__} has none."
             )
-        return tuple(map(tuple, module.tower_weight_groups()))
+        return tuple(map(tuple, groups))
     shapes = {name: tuple(p.shape) for name, p in module.named_parameters()}
     for group in tie_groups:
         unknown = [name for name in group if name not in shapes]
