@@ -1,16 +1,19 @@
-"""Shared scikit-learn layer: hyperparameters, the fit template, prediction, tags.
+"""Shared scikit-learn layer: the parameter table, the fit template, prediction, tags.
 
-The estimators validate and encode their inputs here, then hand tensors to the
-training engine (:mod:`sklreg._training`). Subclasses say how targets are
-encoded and which data loss applies (:mod:`sklreg._classifier`,
-:mod:`sklreg._regressor`) and which network is trained (:mod:`sklreg._mlp`).
+Each parameter is checked against ``_parameter_constraints`` when ``fit``
+starts; :func:`sklreg._plan.resolve_plan` then applies the cross-parameter
+rules and resolves every value once. The estimators validate and encode
+their inputs here, build the network, penalties, optimizer settings and
+callbacks from the plan, and hand tensors to the training engine
+(:mod:`sklreg._training`). Subclasses say how targets are encoded and which
+data loss applies (:mod:`sklreg._classifier`, :mod:`sklreg._regressor`) and
+which network is trained (:mod:`sklreg._mlp`, :mod:`sklreg._conv`).
 """
 
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +37,7 @@ from ._early_stopping import (
     validation_scorer,
     validation_split,
 )
+from ._plan import Architecture, Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
@@ -49,24 +53,11 @@ from ._training import (
 )
 from ._typing import ArrayLike, MatrixLike, fit_context
 from .nn import ACTIVATIONS, weight_parameters
-from .penalties import (
-    L1_METHODS,
-    NORMS,
-    TIE_NORMS,
-    ActivityPenalty,
-    TiePenalty,
-    WeightNormPenalty,
-    check_tie_group_names,
-    resolve_tie_groups,
-)
-from .utils import derive_seeds, draw_seed, resolve_device, resolve_dtype
+from .penalties import L1_METHODS, NORMS, TIE_NORMS, resolve_tie_groups
+from .utils import resolve_dtype
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-#: Key that derives the seed of the Monte-Carlo dropout masks from the fit's seed.
-_MC_SEED_KEY = 1
-
 
 class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     """Base class of sklreg's estimators; not for direct use.
@@ -119,10 +110,6 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
     }
 
-    #: Resolved hyperparameters that fix the shapes of the network:
-    #: ``warm_start`` and ``partial_fit`` refuse to continue when one changed.
-    _architecture_keys: tuple = ("hidden_layer_sizes", "activation", "shared_layers")
-
     # -- what subclasses define -----------------------------------------------
     @abstractmethod
     def _encode_targets(self, y, *, reset, classes=None, incremental=False):
@@ -146,139 +133,29 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         of a network with one tower per task."""
 
     @abstractmethod
-    def _build_module(self, n_features, n_outputs, config, dtype, generator):
-        """The torch module to train, with its initial weights drawn from
-        ``generator``; ``config`` is what :meth:`_check_params` resolved."""
+    def _build_module(self, n_features, n_outputs, architecture, dtype, generator):
+        """The :class:`~sklreg.nn.Network` to train, with its initial weights
+        drawn from ``generator``; ``architecture`` is the plan's
+        :class:`~sklreg._plan.Architecture`."""
 
     # -- hyperparameters --------------------------------------------------------
-    def _check_params(self) -> SimpleNamespace:
-        """Rules that tie hyperparameters together, checked before training.
-
-        Returns the resolved values: ``hidden_layer_sizes`` (a tuple),
-        ``dropout`` (one rate per hidden layer), ``activation``, ``device``,
-        ``shared_layers`` (None or an int) and ``tie_groups`` (None,
-        ``'tasks'``, or a tuple of groups of names).
-        Subclasses extend it with their own rules and values. The rules that
-        need the network (do the names of ``tie_groups`` exist, do their
-        shapes agree) are checked by
-        :func:`~sklreg.penalties.resolve_tie_groups` once it is built, still
-        before training.
-        """
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
-        if not sizes or not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
-            for h in sizes
-        ):
-            raise ValueError(
-                "The 'hidden_layer_sizes' parameter must be a positive integer or a "
-                "non-empty sequence of positive integers. Got "
-                f"{self.hidden_layer_sizes!r} instead."
-            )
-        hidden = tuple(int(h) for h in sizes)
-        if isinstance(self.dropout, Real):
-            rates = (float(self.dropout),) * len(hidden)
-        else:
-            try:
-                rates = tuple(np.asarray(self.dropout, dtype=float).ravel().tolist())
-            except (TypeError, ValueError):
-                rates = ()
-            if len(rates) != len(hidden) or not all(0 <= r < 1 for r in rates):
-                raise ValueError(
-                    "The 'dropout' parameter must be a float in [0, 1) or one such "
-                    f"rate per hidden layer ({len(hidden)} here). Got "
-                    f"{self.dropout!r} instead."
-                )
-        if self.refit is not None and not self.early_stopping:
-            raise ValueError(
-                f"refit={self.refit!r} retrains after early stopping; it needs "
-                "early_stopping=True."
-            )
-        shared = self.shared_layers
-        if shared is not None and shared > len(hidden):
-            raise ValueError(
-                f"The 'shared_layers' parameter must be at most the number of "
-                f"hidden layers ({len(hidden)} for hidden_layer_sizes="
-                f"{self.hidden_layer_sizes!r}), or None. Got {shared!r} instead."
-            )
-        tie_groups = self.tie_groups
-        if isinstance(tie_groups, str) and shared is None:
-            raise ValueError(
-                "tie_groups='tasks' ties the towers of the tasks, but "
-                "shared_layers=None builds no towers (one network for all "
-                "outputs). Set shared_layers to the number of hidden layers the "
-                "tasks share (0 for none)."
-            )
-        if tie_groups is not None and not isinstance(tie_groups, str):
-            tie_groups = check_tie_group_names(tie_groups)
-        proximal = any(penalty.proximal for penalty in self._build_penalties(None))
-        if self.solver == "sgd" and self.momentum == 1 and proximal:
-            raise ValueError(
-                "momentum=1 never forgets a gradient, so the proximal L1 step of "
-                "solver='sgd', whose threshold is learning_rate_init * alpha / "
-                "(1 - momentum), is undefined. Use momentum < 1, or "
-                "l1_method='subgradient'."
-            )
-        return SimpleNamespace(
-            hidden_layer_sizes=hidden,
-            dropout=rates,
-            activation=self.activation,
-            device=resolve_device(self.device),
-            shared_layers=None if shared is None else int(shared),
-            tie_groups=tie_groups,
-        )
-
-    def _batch_size(self, n_samples: int) -> int:
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        return min(int(self.batch_size), n_samples)
-
-    def _build_penalties(self, config):
-        """Penalty objects of the objective (see :mod:`sklreg.penalties`).
-
-        With ``solver='adamw'`` the L2 part of the weight penalty is applied as
-        decoupled weight decay by the optimizer instead (see
-        :meth:`_weight_decay`), so only its L1 part stays in the penalty. The
-        L1 part is differentiated or applied by proximal steps, as
-        ``l1_method`` says. ``config.tie_groups`` are the names resolved by
-        :func:`~sklreg.penalties.resolve_tie_groups` (None: no tie penalty).
-        """
-        penalties = []
-        alpha, norm = self.alpha, self.norm
-        if self.solver == "adamw" and norm != "l1":
-            alpha, norm = (
-                (alpha * self.l1_ratio, "l1") if norm == "elasticnet" else (0, norm)
-            )
-        if alpha > 0:
-            penalties.append(
-                WeightNormPenalty(alpha, norm, self.l1_ratio, self.l1_method)
-            )
-        if self.tie_alpha > 0 and config is not None and config.tie_groups:
-            penalties.append(
-                TiePenalty(self.tie_alpha, config.tie_groups, self.tie_norm)
-            )
-        if self.activity_alpha > 0:
-            penalties.append(ActivityPenalty(self.activity_alpha, self.activity_norm))
-        return penalties
-
-    def _weight_decay(self) -> float:
-        """Decoupled weight decay of ``adamw``: ``2 * alpha`` times the L2 share."""
-        if self.solver != "adamw" or self.norm == "l1":
-            return 0.0
-        share = 1.0 - self.l1_ratio if self.norm == "elasticnet" else 1.0
-        return 2.0 * self.alpha * share
+    def _plan(self) -> Plan:
+        """The resolved hyperparameters (:func:`sklreg._plan.resolve_plan`);
+        raises for broken cross-parameter rules, before any training."""
+        return resolve_plan(self.get_params(deep=False))
 
     # -- building blocks --------------------------------------------------------
-    def _new_module(self, n_features, n_outputs, config, dtype):
+    def _new_module(self, n_features, n_outputs, architecture, dtype):
         """A freshly initialized module, its weights seeded by ``random_state``."""
-        generator = torch.Generator().manual_seed(self._seeds[0])
-        return self._build_module(n_features, n_outputs, config, dtype, generator)
+        generator = torch.Generator().manual_seed(self._seeds.weights)
+        return self._build_module(n_features, n_outputs, architecture, dtype, generator)
 
     def _build_net(
         self,
         module,
         data_loss,
-        config,
+        plan,
+        tie_groups,
         n_samples,
         *,
         epochs,
@@ -294,52 +171,44 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         ``title`` is a line printed before its epoch log (``verbose >= 1``),
         whose header a continued table (``header=False``) leaves out.
         """
-        penalties = self._build_penalties(config)
+        objective, optimization = plan.objective, plan.optimization
+        verbose = plan.runtime.verbose
+        penalties = objective.penalties(tie_groups)
         callbacks = []
         if early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(self.patience, self.tol)))
-        if self.max_norm is not None:
-            callbacks.append(("max_norm", MaxNormConstraint(self.max_norm)))
-        if self.verbose >= 2:
+            stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
+            callbacks.append(("early_stopping", stopper))
+        if objective.max_norm is not None:
+            callbacks.append(("max_norm", MaxNormConstraint(objective.max_norm)))
+        if verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar(phase)))
-        if self.verbose:
-            log = self._epoch_log(penalties, early_stopping, title, header)
+        if verbose:
+            log = EpochLog.of_objective(
+                penalties,
+                early_stopping=early_stopping,
+                scored=plan.schedule.scoring is not None,
+                title=title,
+                header=header,
+            )
             callbacks.append(("epoch_log", log))
         net = PenalizedNet(
             module,
             data_loss,
             penalties=penalties,
-            solver=self.solver,
-            lr=self.learning_rate_init,
-            momentum=self.momentum,
-            weight_decay=self._weight_decay(),
-            batch_size=self._batch_size(n_samples),
-            shuffle=self.shuffle,
-            random_seed=self._seeds[1],
+            solver=optimization.solver,
+            lr=optimization.learning_rate_init,
+            momentum=optimization.momentum,
+            weight_decay=objective.weight_decay,
+            batch_size=optimization.batch_size_for(n_samples),
+            shuffle=optimization.shuffle,
+            random_seed=self._seeds.shuffle,
             max_updates=max_updates,
             max_epochs=epochs,
             callbacks=callbacks,
-            device=str(config.device),
-            verbose=int(self.verbose),
+            device=str(plan.runtime.device),
+            verbose=verbose,
         )
         return net.initialize()
-
-    def _epoch_log(self, penalties, early_stopping, title, header) -> EpochLog:
-        """The ``verbose`` table: the training loss, then the data loss and
-        each active penalty (and the share of zero weights under an L1
-        penalty), then the validation columns, the last marked on each new
-        best epoch."""
-        keys = ["train_loss"]
-        if penalties:  # else the data loss is the training loss
-            keys += ["data_loss", *(penalty.name for penalty in penalties)]
-        if any(penalty.sparse_weights for penalty in penalties):
-            keys.append("sparsity")  # the share of exactly-zero weights
-        if early_stopping:  # without a scorer, valid_score is -valid_loss
-            keys.append("valid_loss")
-            if self.scoring is not None:
-                keys.append("valid_score")
-        marked = keys[-1] if early_stopping else None
-        return EpochLog(keys, marked=marked, title=title, header=header)
 
     # -- fitting ----------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)
@@ -393,14 +262,15 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """The fit template: validate, encode, build or reuse the network, train."""
-        config = self._check_params()
-        if incremental and self.early_stopping:
+        plan = self._plan()
+        schedule = plan.schedule
+        if incremental and schedule.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it runs one "
                 "epoch on the data it is given. Use fit, or early_stopping=False."
             )
         previous = getattr(self, "net_", None)
-        continuing = previous is not None and (incremental or self.warm_start)
+        continuing = previous is not None and (incremental or schedule.warm_start)
         X, y, dtype = self._validate_training_data(
             X, y, previous if continuing else None
         )
@@ -408,48 +278,46 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             y, reset=not continuing, classes=classes, incremental=incremental
         )
         weight = self._check_sample_weight(sample_weight, X)
-        data = FitData(X, y_encoded, weight, dtype, config.device)
+        data = FitData(X, y_encoded, weight, dtype, plan.runtime.device)
 
+        architecture = plan.architecture
         if continuing:
-            self._check_architecture(config)
+            self._check_architecture(architecture)
             module = previous.module_
-            module.set_dropout(config.dropout, self.input_dropout)
+            module.set_dropout(architecture.dropout, architecture.input_dropout)
         else:
-            self._seeds = derive_seeds(draw_seed(self.random_state), n=3)
-            module = self._new_module(X.shape[1], n_units, config, dtype)
-        config.tie_groups = resolve_tie_groups(config.tie_groups, module)
-        self._architecture = {
-            key: getattr(config, key) for key in self._architecture_keys
-        }
+            self._seeds = Seeds.draw(self.random_state)
+            module = self._new_module(X.shape[1], n_units, architecture, dtype)
+        tie_groups = resolve_tie_groups(plan.objective.tie_groups, module)
+        self._fitted_architecture = architecture
 
         train, fit_kwargs, title = None, {}, None
-        if self.early_stopping:  # train on one part, score the other each epoch
-            split_seed = derive_seeds(
-                self._seeds[2], len(previous.history) if continuing else 0
-            )[0]
+        if schedule.early_stopping:  # train on one part, score the other each epoch
+            split_seed = self._seeds.validation_split(
+                len(previous.history) if continuing else 0
+            )
             train, valid = validation_split(
                 y_encoded,
                 weight,
                 self._stratify_labels(y_encoded),
-                self.validation_fraction,
+                schedule.validation_fraction,
                 split_seed,
             )
-            fit_kwargs = dict(
-                valid_data=data.rows(valid),
-                valid_scorer=validation_scorer(self, self.scoring, X, y, weight, valid),
-            )
+            scorer = validation_scorer(self, schedule.scoring, X, y, weight, valid)
+            fit_kwargs = dict(valid_data=data.rows(valid), valid_scorer=scorer)
             title = (
                 f"Training on {len(train)} rows; early stopping validates on the "
-                f"other {len(valid)} (patience={self.patience})."
+                f"other {len(valid)} (patience={schedule.patience})."
             )
         n_train = X.shape[0] if train is None else len(train)
         net = self._build_net(
             module,
             data_loss,
-            config,
+            plan,
+            tie_groups,
             n_train,
-            epochs=1 if incremental else self.max_iter,
-            early_stopping=self.early_stopping,
+            epochs=1 if incremental else schedule.max_iter,
+            early_stopping=schedule.early_stopping,
             title=title,
             header=not (incremental and continuing),
         )
@@ -457,7 +325,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             self._continue(net, previous, keep_optimizer=incremental)
         self.net_ = net  # a validation scorer predicts through the net in training
         try:
-            check_scorer(fit_kwargs.get("valid_scorer"), self.scoring, self)
+            check_scorer(fit_kwargs.get("valid_scorer"), schedule.scoring, self)
         except ValueError:
             del self.net_
             if previous is not None:
@@ -465,50 +333,51 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             raise
         net.partial_fit(data.rows(train), **fit_kwargs)
         stopper = dict(net.callbacks_).get("early_stopping")
-        self._check_outcome(net, stopper, "training")
+        self._check_outcome(net, stopper, plan, "training")
         self._set_fitted_attributes(net)
         if stopper is None or stopper.best_epoch_ is None:
             return self
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_
         self.validation_scores_ = [row["valid_score"] for row in self.history_]
-        if self.refit is not None and not net.interrupted_:
-            module = self._new_module(X.shape[1], n_units, config, dtype)
-            self._refit(module, data_loss, config, data, stopper)
+        if schedule.refit is not None and not net.interrupted_:
+            module = self._new_module(X.shape[1], n_units, architecture, dtype)
+            self._refit(module, data_loss, plan, tie_groups, data, stopper)
         return self
 
-    def _refit(self, module, data_loss, config, data, stopper):
+    def _refit(self, module, data_loss, plan, tie_groups, data, stopper):
         """Train ``module`` on all rows for the best epochs or updates."""
-        n_samples = data.X.shape[0]
+        n_samples, refit = data.X.shape[0], plan.schedule.refit
         epochs, updates = refit_epochs(
-            self.refit, stopper, n_samples, self._batch_size(n_samples)
+            refit, stopper, n_samples, plan.optimization.batch_size_for(n_samples)
         )
         length = f"{epochs} epochs" if updates is None else f"{updates} updates"
         net = self._build_net(
             module,
             data_loss,
-            config,
+            plan,
+            tie_groups,
             n_samples,
             epochs=epochs,
             max_updates=updates,
             phase="refit",
-            title=f"Refit on all {n_samples} rows for {length} (refit={self.refit!r}).",
+            title=f"Refit on all {n_samples} rows for {length} (refit={refit!r}).",
         )
         self.net_ = net
         net.partial_fit(data.rows())
-        self._check_outcome(net, None, "the refit on all rows")
+        self._check_outcome(net, None, plan, "the refit on all rows")
         self.n_iter_ = self.refit_n_iter_ = len(net.history)
         self.t_ = self.refit_t_ = net.n_updates_
 
-    def _check_outcome(self, net, stopper, phase):
+    def _check_outcome(self, net, stopper, plan, phase):
         """:func:`~sklreg._training.check_outcome`; a network it refuses is
         discarded, so the estimator is left unfitted."""
         try:
             check_outcome(
                 net,
                 stopper,
-                learning_rate_init=self.learning_rate_init,
-                scoring=self.scoring,
+                learning_rate_init=plan.optimization.learning_rate_init,
+                scoring=plan.schedule.scoring,
                 phase=phase,
             )
         except ValueError:
@@ -539,16 +408,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             )
         return weight
 
-    def _check_architecture(self, config):
+    def _check_architecture(self, architecture: Architecture):
         """Refuse to continue training a network whose shape would change."""
-        changed = [
-            key
-            for key in self._architecture_keys
-            if getattr(config, key) != self._architecture[key]
-        ]
+        now, before = architecture.shapes(), self._fitted_architecture.shapes()
+        changed = [key for key in now if now[key] != before[key]]
         if changed:
-            now = ", ".join(f"{key}={getattr(config, key)!r}" for key in changed)
-            before = ", ".join(f"{key}={self._architecture[key]!r}" for key in changed)
+            now = ", ".join(f"{key}={now[key]!r}" for key in changed)
+            before = ", ".join(f"{key}={before[key]!r}" for key in changed)
             raise ValueError(
                 f"{now} differs from the fitted network ({before}); warm_start and "
                 "partial_fit continue training the same network (set "
@@ -609,8 +475,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         param = next(self.net_.module_.parameters())
         generator = None
         if self.mc_samples:
-            seed = derive_seeds(self._seeds[0], _MC_SEED_KEY)[0]
-            generator = torch.Generator().manual_seed(seed)
+            generator = torch.Generator().manual_seed(self._seeds.mc_masks)
         return forward_outputs(
             self.net_.module_,
             as_rows(X, param.dtype, param.device),

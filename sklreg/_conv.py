@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
+from ._plan import configured_image_shape
 from .nn import PADDINGS, ConvNet
 
 
@@ -38,18 +39,6 @@ def _flatten_images(X):
     X = np.asarray(X)
     shape = tuple(X.shape[1:]) if X.ndim == 4 else (1, *X.shape[1:])
     return X.reshape(X.shape[0], math.prod(shape)), shape
-
-
-def _positive_ints(value, name, what):
-    """``value`` (an int or a non-empty sequence of ints >= 1) as a tuple."""
-    values = [value] if isinstance(value, Integral) else list(np.ravel(value))
-    if not values or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
-    ):
-        raise ValueError(
-            f"The '{name}' parameter must be {what}. Got {value!r} instead."
-        )
-    return tuple(int(v) for v in values)
 
 
 @fill_doc
@@ -163,16 +152,6 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         "share_weights": ["boolean"],
     }
 
-    _architecture_keys: tuple = (
-        *BaseRegularizedNet._architecture_keys,
-        "image_shape",
-        "conv_channels",
-        "kernel_size",
-        "pool_size",
-        "padding",
-        "share_weights",
-    )
-
     def __init__(
         self,
         *,
@@ -256,46 +235,10 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- hyperparameters --------------------------------------------------------
-    def _check_params(self):
-        """The base rules, plus the resolved convolution settings:
-        ``image_shape`` (channels first, or None), ``conv_channels`` (a
-        tuple), ``kernel_size``, ``pool_size``, ``padding`` and
-        ``share_weights``."""
-        config = super()._check_params()
-        config.image_shape = self._configured_image_shape()
-        config.conv_channels = _positive_ints(
-            self.conv_channels,
-            "conv_channels",
-            "a positive integer or a non-empty sequence of positive integers",
-        )
-        config.kernel_size = int(self.kernel_size)
-        config.pool_size = int(self.pool_size)
-        config.padding = self.padding
-        config.share_weights = bool(self.share_weights)
-        return config
-
-    def _configured_image_shape(self):
-        """``image_shape`` channels first (``(C, L)`` or ``(C, H, W)``), or None."""
-        if self.image_shape is None:
-            return None
-        shape = _positive_ints(
-            self.image_shape,
-            "image_shape",
-            "None, (L,), (H, W) or (C, H, W), with positive integers",
-        )
-        if len(shape) > 3:
-            raise ValueError(
-                "The 'image_shape' parameter must be None, (L,), (H, W) or "
-                f"(C, H, W), with positive integers. Got {self.image_shape!r} "
-                "instead."
-            )
-        return shape if len(shape) == 3 else (1, *shape)
-
     def _resolve_image_shape(self, n_features, array_shape):
         """The shape of one input, from ``image_shape``, the shape of 3-D/4-D
         input (``array_shape``) or, failing both, from ``n_features``."""
-        configured = self._configured_image_shape()
+        configured = configured_image_shape(self.image_shape)
         if array_shape is not None:
             if configured is not None and configured != array_shape:
                 raise ValueError(
@@ -344,20 +287,21 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         return super()._forward(X, link, return_std=return_std)
 
     # -- network ----------------------------------------------------------------
-    def _build_module(self, n_features, n_outputs, config, dtype, generator):
+    def _build_module(self, n_features, n_outputs, architecture, dtype, generator):
+        conv = architecture.conv
         return ConvNet(
             self.image_shape_,
-            config.conv_channels,
-            config.hidden_layer_sizes,
+            conv.conv_channels,
+            architecture.hidden_layer_sizes,
             self._task_output_units(n_outputs),
-            kernel_size=config.kernel_size,
-            pool_size=config.pool_size,
-            padding=config.padding,
-            share_weights=config.share_weights,
-            shared_layers=config.shared_layers,
-            activation=config.activation,
-            dropout=config.dropout,
-            input_dropout=self.input_dropout,
+            kernel_size=conv.kernel_size,
+            pool_size=conv.pool_size,
+            padding=conv.padding,
+            share_weights=conv.share_weights,
+            shared_layers=architecture.shared_layers,
+            activation=architecture.activation,
+            dropout=architecture.dropout,
+            input_dropout=architecture.input_dropout,
             dtype=dtype,
             generator=generator,
         )

@@ -9,6 +9,7 @@ import torch
 from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
+from ._plan import resolve_architecture
 from ._regressor import NetRegressorMixin
 from .nn import MLP, dense_network, parameter_names
 
@@ -87,15 +88,15 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_module(self, n_features, n_outputs, config, dtype, generator):
+    def _build_module(self, n_features, n_outputs, architecture, dtype, generator):
         return dense_network(
             n_features,
-            config.hidden_layer_sizes,
+            architecture.hidden_layer_sizes,
             self._task_output_units(n_outputs),
-            config.shared_layers,
-            activation=config.activation,
-            dropout=config.dropout,
-            input_dropout=self.input_dropout,
+            architecture.shared_layers,
+            activation=architecture.activation,
+            dropout=architecture.dropout,
+            input_dropout=architecture.input_dropout,
             dtype=dtype,
             generator=generator,
         )
@@ -136,9 +137,11 @@ class BaseRegularizedMLP(BaseRegularizedNet):
          'towers.1.output.weight', 'towers.1.output.bias']
         """
         self._validate_params()
-        config = self._check_params()
+        architecture = resolve_architecture(self.get_params(deep=False))
         return parameter_names(
-            len(config.hidden_layer_sizes), int(n_outputs), config.shared_layers
+            len(architecture.hidden_layer_sizes),
+            int(n_outputs),
+            architecture.shared_layers,
         )
 
     # -- the fitted network, as scikit-learn's MLP shows it ---------------------

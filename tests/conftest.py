@@ -1,12 +1,12 @@
-"""Shared fixtures and the small, fast settings used across the test suite."""
+"""Fixtures of the test suite (settings and data to import are in ``helpers``)."""
 
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
 
-#: Small, fast settings for the estimators in tests: tiny networks, few epochs.
-FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=1e-2, max_iter=40)
+from sklreg._training import PenalizedNet
+
+from .helpers import noisy_data
 
 
 @pytest.fixture(autouse=True)
@@ -23,29 +23,18 @@ def rng():
     return np.random.RandomState(0)
 
 
-#: Early stopping on :func:`noisy` data with a wide network: the validation
-#: loss turns up early.
-NOISY_EARLY_STOPPING = dict(
-    hidden_layer_sizes=(64,),
-    learning_rate_init=3e-3,
-    max_iter=300,
-    batch_size=40,
-    early_stopping=True,
-    validation_fraction=0.25,
-    patience=8,
-    alpha=1e-3,
-    random_state=0,
-)
-
-
 @pytest.fixture(scope="module")
 def noisy():
-    """Small, noisy classification data (200 rows, 20 features, 20% flipped)."""
-    return make_classification(
-        n_samples=200, n_features=20, n_informative=5, flip_y=0.2, random_state=0
-    )
+    """Small, noisy classification data (see :func:`helpers.noisy_data`)."""
+    return noisy_data()
 
 
-def fast(**overrides):
-    """``FAST`` with some settings replaced."""
-    return {**FAST, **overrides}
+@pytest.fixture
+def forbid_training(monkeypatch):
+    """Fail the test if any fit builds its training engine: what is checked
+    before training must raise first."""
+
+    def initialize(self):
+        raise AssertionError("training started: the check should have raised first")
+
+    monkeypatch.setattr(PenalizedNet, "initialize", initialize)

@@ -18,7 +18,7 @@ from sklreg import (
     SharedConvClassifier,
 )
 
-from .conftest import FAST
+from .helpers import FAST
 
 REGULARIZED = dict(
     alpha=1e-3,

@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklreg import RegularizedMLPClassifier
 
-from .conftest import fast
+from .helpers import fast
 
 distributed = pytest.importorskip("dask.distributed")
 

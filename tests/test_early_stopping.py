@@ -14,7 +14,7 @@ import sklreg._base
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 from sklreg._training import EarlyStopping
 
-from .conftest import NOISY_EARLY_STOPPING, fast
+from .helpers import NOISY_EARLY_STOPPING, fast
 
 ES = NOISY_EARLY_STOPPING
 

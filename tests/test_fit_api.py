@@ -5,7 +5,6 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-import sklreg._base
 from sklreg import (
     RegularizedMLPClassifier,
     RegularizedMLPRegressor,
@@ -13,7 +12,7 @@ from sklreg import (
 )
 from sklreg.utils import resolve_device
 
-from .conftest import FAST, fast
+from .helpers import FAST, fast
 
 ESTIMATORS = [RegularizedMLPClassifier, RegularizedMLPRegressor]
 
@@ -74,12 +73,8 @@ INVALID = [
 @pytest.mark.parametrize("Estimator", [*ESTIMATORS, SharedConvClassifier])
 @pytest.mark.parametrize(("param", "value"), INVALID)
 def test_invalid_hyperparameter_raises_before_training(
-    Estimator, param, value, data, monkeypatch
+    Estimator, param, value, data, forbid_training
 ):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started despite an invalid hyperparameter")
-
-    monkeypatch.setattr(sklreg._base, "PenalizedNet", no_training)
     X, y = data
     est = Estimator(**{**FAST, param: value})
     with pytest.raises(ValueError, match=param):

@@ -12,7 +12,7 @@ from sklreg._training._optim import build_optimizer, step_sizes
 from sklreg.nn import DataLoss
 from sklreg.penalties import WeightNormPenalty, soft_threshold_
 
-from .conftest import FAST, fast
+from .helpers import FAST, fast
 
 INFORMATIVE = [0, 1, 2]
 

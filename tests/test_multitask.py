@@ -9,10 +9,9 @@ import pytest
 import torch
 from sklearn.metrics import r2_score
 
-import sklreg._base
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-from .conftest import FAST, fast
+from .helpers import FAST, fast
 
 TOWERS = dict(shared_layers=0, tie_groups="tasks")
 
@@ -362,12 +361,8 @@ INVALID = [
 )
 @pytest.mark.parametrize(("params", "match"), INVALID)
 def test_invalid_sharing_and_tying_raise_before_training(
-    Estimator, params, match, monkeypatch
+    Estimator, params, match, forbid_training
 ):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started despite an invalid hyperparameter")
-
-    monkeypatch.setattr(sklreg._base, "PenalizedNet", no_training)
     rng = np.random.RandomState(0)
     X, Y = rng.normal(size=(30, 4)), (rng.normal(size=(30, 2)) > 0).astype(int)
     est = Estimator(**{**FAST, **params})

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor, plot_history
 
-from .conftest import fast
+from .helpers import fast
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")

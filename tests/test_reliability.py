@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 
-import sklreg._base
+import sklreg._training._predict
 from sklreg import (
     RegularizedMLPClassifier,
     RegularizedMLPRegressor,
@@ -27,7 +27,7 @@ from sklreg import (
 )
 from sklreg._training import PenalizedNet
 
-from .conftest import FAST, fast
+from .helpers import FAST, fast
 
 ESTIMATORS = [RegularizedMLPClassifier, RegularizedMLPRegressor]
 
@@ -150,12 +150,8 @@ BAD_DATA = {
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("case", sorted(BAD_DATA))
 def test_bad_data_is_a_clear_error_before_training(
-    Estimator, case, clf_data, monkeypatch
+    Estimator, case, clf_data, forbid_training
 ):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started despite bad data")
-
-    monkeypatch.setattr(sklreg._base, "PenalizedNet", no_training)
     X, y = clf_data
     make, match = BAD_DATA[case]
     X_bad, y_bad = make(X, y)

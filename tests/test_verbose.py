@@ -8,7 +8,7 @@ import pytest
 
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-from .conftest import NOISY_EARLY_STOPPING, fast
+from .helpers import NOISY_EARLY_STOPPING, fast
 
 ESCAPE = "\x1b"
 ES = {**NOISY_EARLY_STOPPING, "patience": 5}

@@ -84,6 +84,25 @@ class EpochLog(Callback):
         self.title = title
         self.header = header
 
+    @classmethod
+    def of_objective(cls, penalties, *, early_stopping, scored, title, header):
+        """The table of a training call: the training loss, then the data
+        loss and each active penalty (and the share of zero weights under an
+        L1 penalty), then the validation columns with ``early_stopping``
+        (``valid_score`` only when ``scored``: else it is ``-valid_loss``),
+        the last one marked on each new best epoch."""
+        keys = ["train_loss"]
+        if penalties:  # else the data loss is the training loss
+            keys += ["data_loss", *(penalty.name for penalty in penalties)]
+        if any(penalty.sparse_weights for penalty in penalties):
+            keys.append("sparsity")  # the share of exactly-zero weights
+        if early_stopping:
+            keys.append("valid_loss")
+            if scored:
+                keys.append("valid_score")
+        marked = keys[-1] if early_stopping else None
+        return cls(keys, marked=marked, title=title, header=header)
+
     def on_train_begin(self, net, **kwargs):
         last_epoch = len(net.history) + net.max_epochs
         self.widths_ = {

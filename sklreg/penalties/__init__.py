@@ -1,7 +1,8 @@
 """Regularization penalties: pure functions on tensors and the objects that apply them.
 
 ``_functional`` holds the maths (``l1_norm``, ``squared_l2_norm``,
-``elastic_net_norm``, for tying ``pairwise_l1_norm`` and
+``elastic_net_norm``, and ``norm_shares``, the L1 and squared-L2 parts of
+each; for tying ``pairwise_l1_norm`` and
 ``pairwise_squared_l2_norm``, and ``soft_threshold_``, the step of proximal
 L1); ``_penalty`` holds small penalty objects that know which tensors they
 apply to and how strongly. Each penalty object has a ``name``, the key under
@@ -14,6 +15,7 @@ from ._functional import (
     TIE_NORMS,
     elastic_net_norm,
     l1_norm,
+    norm_shares,
     pairwise_l1_norm,
     pairwise_squared_l2_norm,
     soft_threshold_,
@@ -41,6 +43,7 @@ __all__ = [
     "check_tie_group_names",
     "elastic_net_norm",
     "l1_norm",
+    "norm_shares",
     "pairwise_l1_norm",
     "pairwise_squared_l2_norm",
     "resolve_tie_groups",

@@ -82,6 +82,15 @@ def soft_threshold_(
     torch._foreach_sub_(tensors, clipped)
 
 
+def norm_shares(norm: str, l1_ratio: float = 0.5) -> tuple[float, float]:
+    """``(l1_share, l2_share)``: the weights of the L1 norm and of the squared
+    L2 norm in ``Omega`` for ``norm`` (``l1_ratio`` and ``1 - l1_ratio`` for
+    the elastic net; 1 and 0, or 0 and 1, for the plain norms)."""
+    if norm == "elasticnet":
+        return float(l1_ratio), 1.0 - l1_ratio
+    return (1.0, 0.0) if norm == "l1" else (0.0, 1.0)
+
+
 #: Maps each allowed value of the ``norm`` hyperparameter to its function.
 NORMS = {
     "l1": l1_norm,

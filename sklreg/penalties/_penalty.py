@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from ..nn import weight_parameters, weighted_mean
-from ._functional import NORMS, TIE_NORMS, l1_norm, soft_threshold_, squared_l2_norm
+from ._functional import (
+    NORMS,
+    TIE_NORMS,
+    l1_norm,
+    norm_shares,
+    soft_threshold_,
+    squared_l2_norm,
+)
 
 #: The penalty terms recorded in ``history_`` (each 0.0 when its regularizer is
 #: off), in the order they appear there.
@@ -114,9 +121,9 @@ class WeightNormPenalty(Penalty):
 
     @property
     def l1_alpha(self) -> float:
-        """Strength of the L1 part: ``alpha`` times its share of ``Omega``."""
-        share = {"l1": 1.0, "elasticnet": self.l1_ratio}.get(self.norm, 0.0)
-        return self.alpha * share
+        """Strength of the L1 part: ``alpha`` times its share of ``Omega``
+        (:func:`~sklreg.penalties.norm_shares`)."""
+        return self.alpha * norm_shares(self.norm, self.l1_ratio)[0]
 
     @property
     def proximal(self) -> bool:
@@ -136,9 +143,9 @@ class WeightNormPenalty(Penalty):
             return self.alpha * self._omega(self.weights_)
         with torch.no_grad():  # minimised by prox_; recorded, not differentiated
             value = self.l1_alpha * l1_norm(self.weights_)
-        if self.norm == "elasticnet" and self.l1_ratio < 1:
-            l2_alpha = self.alpha * (1.0 - self.l1_ratio)
-            value = value + l2_alpha * squared_l2_norm(self.weights_)
+        l2_share = norm_shares(self.norm, self.l1_ratio)[1]
+        if l2_share > 0:
+            value = value + (self.alpha * l2_share) * squared_l2_norm(self.weights_)
         return value
 
     def prox_(self, step_sizes) -> None:
