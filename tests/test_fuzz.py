@@ -1,9 +1,12 @@
 """Fuzzing: random hyperparameters and small data shapes for every estimator.
 
-Every draw either fits and predicts finite values of the right shape, or
-raises a ``ValueError`` / ``TypeError`` whose message names what is wrong.
-The examples are derandomized (a fixed sequence, no example database), so a
-failure reproduces on every run.
+A draw with an invalid value (at most one is injected) must raise a
+``ValueError`` / ``TypeError`` that names that parameter. Any other draw must
+fit and predict finite values of the right shape, except where the data or
+the settings make a fit impossible for a known reason (:func:`known_refusals`),
+and then only with the message of that reason. The examples are
+derandomized (a fixed sequence, no example database), so a failure
+reproduces on every run.
 """
 
 import warnings
@@ -70,14 +73,15 @@ def problems(draw):
     params = {name: draw(strategy) for name, strategy in HYPERPARAMETERS.items()}
     if not params["early_stopping"]:
         params["refit"] = None
+    invalid = None
     if draw(st.integers(0, 4)) == 0:
-        name = draw(st.sampled_from(sorted(INVALID)))
-        params[name] = draw(st.sampled_from(INVALID[name]))
+        invalid = draw(st.sampled_from(sorted(INVALID)))
+        params[invalid] = draw(st.sampled_from(INVALID[invalid]))
     target = draw(st.sampled_from(TARGETS))
     n_samples = draw(st.integers(1, 30))
     n_features = draw(st.integers(1, 5))
     seed = draw(st.integers(0, 2**16))
-    return params, target, n_samples, n_features, seed
+    return params, invalid, target, n_samples, n_features, seed
 
 
 def make_data(target, n_samples, n_features, seed):
@@ -96,10 +100,28 @@ def make_data(target, n_samples, n_features, seed):
     return X, y
 
 
+def known_refusals(params, target, y):
+    """Messages a fit of valid settings may raise on this draw: the reasons
+    the data or the settings make training impossible (an empty list: the
+    fit must succeed)."""
+    refusals = []
+    if target in ("binary", "multiclass") and len(np.unique(y)) < 2:
+        refusals.append("at least 2 classes")
+    regressor = target.startswith("continuous")
+    if params["early_stopping"]:
+        if regressor and params["scoring"] in ("accuracy", "neg_log_loss"):
+            refusals.append(f"scoring='{params['scoring']}' cannot score")
+        if len(y) < 20:  # too few rows to split, or to score each epoch
+            refusals += ["early_stopping cannot split", "no finite validation score"]
+    if params["learning_rate_init"] >= 1.0:  # large steps may diverge
+        refusals += ["learning_rate_init", "no finite validation score"]
+    return refusals
+
+
 @FUZZ
 @given(problems())
 def test_every_draw_fits_or_raises_a_clear_error(problem):
-    params, target, n_samples, n_features, seed = problem
+    params, invalid, target, n_samples, n_features, seed = problem
     X, y = make_data(target, n_samples, n_features, seed)
     Estimator = (
         RegularizedMLPRegressor
@@ -107,6 +129,11 @@ def test_every_draw_fits_or_raises_a_clear_error(problem):
         else RegularizedMLPClassifier
     )
     est = Estimator(**params, random_state=seed)
+    if invalid is not None:
+        with pytest.raises((ValueError, TypeError), match=invalid):
+            est.fit(X, y)
+        return
+    refusals = known_refusals(params, target, y)
     try:
         with warnings.catch_warnings():
             # divergence after a finite early-stopping snapshot, undefined
@@ -114,8 +141,8 @@ def test_every_draw_fits_or_raises_a_clear_error(problem):
             warnings.simplefilter("ignore")
             est.fit(X, y)
     except (ValueError, TypeError) as exc:
-        message = str(exc)
-        assert len(message) > 20, message
+        if not any(reason in str(exc) for reason in refusals):
+            raise
         return
     prediction = est.predict(X)
     assert prediction.shape == np.shape(y)

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 
-from .conftest import FAST, fast
+from .helpers import FAST, fast
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,21 @@ def test_grid_search_over_alpha_and_dropout(clf_data):
         RegularizedMLPClassifier(**FAST, random_state=0),
         {"alpha": [1e-4, 1e-1], "dropout": [0.0, 0.3]},
         cv=2,
+        scoring="neg_log_loss",  # continuous: every candidate scores otherwise
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
-    assert search.best_params_["alpha"] in (1e-4, 1e-1)
-    assert search.best_estimator_.n_iter_ == FAST["max_iter"]
+    # every candidate trained with its own settings (clone and set_params
+    # carry them), reproducibly: a plain cross-validation scores the same
+    for params, score in zip(
+        search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
+    ):
+        est = RegularizedMLPClassifier(**FAST, random_state=0, **params)
+        assert cross_val_score(est, X, y, cv=2, scoring="neg_log_loss").mean() == score
+    assert len(set(search.cv_results_["mean_test_score"])) == 4
+    best = search.best_estimator_
+    assert best.get_params()["alpha"] == search.best_params_["alpha"]
+    assert best.module_.dropout == (search.best_params_["dropout"],)
+    assert best.n_iter_ == FAST["max_iter"]
 
 
 def test_search_in_threads_equals_the_serial_search(clf_data):
