@@ -41,13 +41,9 @@ from ._plan import Architecture, Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
-    EarlyStopping,
-    EpochLog,
     FitData,
-    MaxNormConstraint,
-    PenalizedNet,
-    ProgressBar,
     as_rows,
+    build_net,
     check_outcome,
     forward_outputs,
 )
@@ -150,66 +146,6 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         generator = torch.Generator().manual_seed(self._seeds.weights)
         return self._build_module(n_features, n_outputs, architecture, dtype, generator)
 
-    def _build_net(
-        self,
-        module,
-        data_loss,
-        plan,
-        tie_groups,
-        n_samples,
-        *,
-        epochs,
-        max_updates=None,
-        early_stopping=False,
-        phase="training",
-        title=None,
-        header=True,
-    ):
-        """The training engine for one training call of ``epochs`` epochs.
-
-        ``phase`` names the call on the progress bar (``verbose=2``);
-        ``title`` is a line printed before its epoch log (``verbose >= 1``),
-        whose header a continued table (``header=False``) leaves out.
-        """
-        objective, optimization = plan.objective, plan.optimization
-        verbose = plan.runtime.verbose
-        penalties = objective.penalties(tie_groups)
-        callbacks = []
-        if early_stopping:
-            stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
-            callbacks.append(("early_stopping", stopper))
-        if objective.max_norm is not None:
-            callbacks.append(("max_norm", MaxNormConstraint(objective.max_norm)))
-        if verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar(phase)))
-        if verbose:
-            log = EpochLog.of_objective(
-                penalties,
-                early_stopping=early_stopping,
-                scored=plan.schedule.scoring is not None,
-                title=title,
-                header=header,
-            )
-            callbacks.append(("epoch_log", log))
-        net = PenalizedNet(
-            module,
-            data_loss,
-            penalties=penalties,
-            solver=optimization.solver,
-            lr=optimization.learning_rate_init,
-            momentum=optimization.momentum,
-            weight_decay=objective.weight_decay,
-            batch_size=optimization.batch_size_for(n_samples),
-            shuffle=optimization.shuffle,
-            random_seed=self._seeds.shuffle,
-            max_updates=max_updates,
-            max_epochs=epochs,
-            callbacks=callbacks,
-            device=str(plan.runtime.device),
-            verbose=verbose,
-        )
-        return net.initialize()
-
     # -- fitting ----------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -310,12 +246,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"other {len(valid)} (patience={schedule.patience})."
             )
         n_train = X.shape[0] if train is None else len(train)
-        net = self._build_net(
+        net = build_net(
+            plan,
             module,
             data_loss,
-            plan,
-            tie_groups,
-            n_train,
+            tie_groups=tie_groups,
+            n_samples=n_train,
+            seed=self._seeds.shuffle,
             epochs=1 if incremental else schedule.max_iter,
             early_stopping=schedule.early_stopping,
             title=title,
@@ -352,12 +289,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             refit, stopper, n_samples, plan.optimization.batch_size_for(n_samples)
         )
         length = f"{epochs} epochs" if updates is None else f"{updates} updates"
-        net = self._build_net(
+        net = build_net(
+            plan,
             module,
             data_loss,
-            plan,
-            tie_groups,
-            n_samples,
+            tie_groups=tie_groups,
+            n_samples=n_samples,
+            seed=self._seeds.shuffle,
             epochs=epochs,
             max_updates=updates,
             phase="refit",

@@ -1,6 +1,8 @@
 """The training engine: skorch glue between the estimators and the torch side.
 
 * ``_net``: :class:`PenalizedNet`, the loop and the objective;
+* ``_build``: :func:`build_net`, the engine of one training call, built
+  from the estimator's resolved plan;
 * ``_data``: the validated training arrays, tensors on the device and their
   minibatch iterator;
 * ``_optim``: the solver registry (optimizers, and the step sizes of their
@@ -12,6 +14,7 @@
 * ``_predict``: chunked forward passes for prediction.
 """
 
+from ._build import build_net
 from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
 from ._data import (
     FitData,
@@ -39,6 +42,7 @@ __all__ = [
     "TensorBatchIterator",
     "TensorData",
     "as_rows",
+    "build_net",
     "build_optimizer",
     "check_outcome",
     "forward_outputs",
