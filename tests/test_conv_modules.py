@@ -5,7 +5,15 @@ import math
 import pytest
 import torch
 
-from sklreg.nn import ConvNet, LocallyConnected, conv_shapes, mc_dropout
+from sklreg.nn import (
+    MLP,
+    ConvNet,
+    LocallyConnected,
+    MultiTaskMLP,
+    Network,
+    conv_shapes,
+    mc_dropout,
+)
 from sklreg.penalties import ActivityPenalty
 
 
@@ -165,3 +173,35 @@ def test_monte_carlo_masks_fold_into_the_batch(share_weights):
     assert not torch.allclose(out[0], out[1])
     net.set_dropout((0.1,), 0.3)
     assert net.dropout == (0.1,) and net.input_dropout == 0.3
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        lambda: MLP(4, (5, 3), 2),
+        lambda: MultiTaskMLP(4, (5, 3), (1, 1), shared_layers=1),
+        lambda: ConvNet((1, 4, 4), (2,), (3,), 2),
+        lambda: ConvNet((1, 4, 4), (2,), (3,), 2, share_weights=False),
+    ],
+)
+def test_every_network_keeps_the_contract(network):
+    net = network()
+    assert isinstance(net, Network)
+    assert net.dropout == (0.0,) * len(net.hidden_dropouts())
+    rates = tuple(0.1 * (i + 1) for i in range(len(net.hidden_dropouts())))
+    net.set_dropout(rates, 0.3)
+    assert (net.dropout, net.input_dropout) == (rates, 0.3)
+    with pytest.raises(ValueError, match="rates"):
+        net.set_dropout((0.1,) * 5)
+    # the Glorot reset draws every weight and bias, in a reproducible order
+    before = [p.detach().clone() for p in net.parameters()]
+    net.reset_parameters(torch.Generator().manual_seed(0))
+    again = [p.detach().clone() for p in net.parameters()]
+    net.reset_parameters(torch.Generator().manual_seed(0))
+    for a, b, c in zip(before, again, net.parameters(), strict=True):
+        torch.testing.assert_close(b, c.detach(), rtol=0, atol=0)
+        assert not torch.equal(a, b)
+    X = torch.randn(6, 16 if isinstance(net, ConvNet) else 4)
+    output, hidden = net(X, return_hidden=True)
+    assert output.shape == (6, 2) and len(hidden) >= len(net.hidden_dropouts())
+    assert net.width >= max(h[0].numel() for h in hidden)

@@ -390,3 +390,13 @@ def test_feature_importances_with_towers_and_no_coefs(shared_layers):
     assert not hasattr(est, "coefs_") and not hasattr(est, "intercepts_")
     with pytest.raises(AttributeError, match="shared_layers=None"):
         _ = est.coefs_
+
+
+def test_parameter_names_need_no_device():
+    # naming the parameters reads the architecture only: a device this
+    # machine may lack is resolved (and refused) by fit, not here
+    est = RegularizedMLPRegressor((4,), shared_layers=0, device="cuda:7")
+    assert est.parameter_names(n_outputs=2)[0] == "towers.0.hidden.0.weight"
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            est.fit(np.zeros((4, 2)), np.zeros((4, 2)))
