@@ -55,6 +55,7 @@ from .utils import resolve_dtype
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+
 class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     """Base class of sklreg's estimators; not for direct use.
 

@@ -398,7 +398,6 @@ def configured_image_shape(image_shape) -> tuple[int, ...] | None:
     shape = _positive_ints(image_shape, "image_shape", what)
     if len(shape) > 3:
         raise ValueError(
-            f"The 'image_shape' parameter must be {what}. Got {image_shape!r} "
-            "instead."
+            f"The 'image_shape' parameter must be {what}. Got {image_shape!r} instead."
         )
     return shape if len(shape) == 3 else (1, *shape)
