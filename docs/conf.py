@@ -3,9 +3,17 @@
 Build with ``python -m sphinx -W -b html docs docs/_build/html`` after
 ``pip install -e ".[docs]"``. The gallery runs every ``examples/plot_*.py``;
 ``SKLREG_EXAMPLES_QUICK=1`` makes them run on less data and fewer epochs.
+sphinx-gallery re-runs an example only when its source changed, so the
+gallery remembers which of the two modes produced it and is generated anew
+when the mode changes (see :func:`clear_gallery_of_other_mode`).
 """
 
+import os
+import shutil
+from pathlib import Path
+
 import torch
+from sphinx.util import logging
 
 import sklreg
 
@@ -42,6 +50,36 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
 # -- Example gallery ----------------------------------------------------------
+#: File in the gallery's output folder naming the mode that produced it.
+MODE_STAMP = ".examples-mode"
+
+
+def examples_mode(environ=os.environ) -> str:
+    """``'quick'`` when ``SKLREG_EXAMPLES_QUICK=1`` (as the examples read it),
+    else ``'full'``."""
+    return "quick" if environ.get("SKLREG_EXAMPLES_QUICK") == "1" else "full"
+
+
+def clear_gallery_of_other_mode(gallery_dir: Path, mode: str) -> bool:
+    """Delete the generated gallery when another mode (or an unknown one)
+    produced it; then record ``mode``. Returns whether it was deleted.
+
+    sphinx-gallery skips an example whose source has the MD5 recorded at its
+    last run, whatever ``SKLREG_EXAMPLES_QUICK`` said then: without this, a
+    full build after a quick one would publish the quick figures and numbers.
+    """
+    gallery_dir = Path(gallery_dir)
+    stamp = gallery_dir / MODE_STAMP
+    stale = gallery_dir.exists() and (
+        not stamp.is_file() or stamp.read_text().strip() != mode
+    )
+    if stale:
+        shutil.rmtree(gallery_dir)
+    gallery_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(mode + "\n")
+    return stale
+
+
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
@@ -81,3 +119,10 @@ def skip_scikit_learn_members(app, what, name, obj, skip, options):
 
 def setup(app):
     app.connect("autodoc-skip-member", skip_scikit_learn_members)
+    mode = examples_mode()
+    gallery_dir = Path(app.srcdir) / sphinx_gallery_conf["gallery_dirs"]
+    if clear_gallery_of_other_mode(gallery_dir, mode):
+        logging.getLogger(__name__).info(
+            f"sklreg: the example gallery was not built in {mode} mode; "
+            "running every example anew"
+        )
