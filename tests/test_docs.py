@@ -2,6 +2,7 @@
 
 import importlib.util
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,25 @@ def test_a_gallery_of_unknown_mode_is_generated_anew(tmp_path):
     assert conf.clear_gallery_of_other_mode(gallery, "full")
     assert not (gallery / "plot_x.py.md5").exists()
     assert (gallery / conf.MODE_STAMP).read_text().strip() == "full"
+
+
+def test_readme_first_example_runs_as_written(monkeypatch, tmp_path, capsys):
+    """The README's first code block runs as it stands, on real data, and
+    prints the accuracy its comment states."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    code = CODE.search((ROOT / "README.md").read_text()).group(1)
+    stated = re.search(r"# test accuracy (\d\.\d+)", code)
+    assert stated, "the README states the accuracy its example reaches"
+    monkeypatch.chdir(tmp_path)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
+            exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+        assert plt.get_fignums()  # plot_history drew
+    finally:
+        plt.close("all")
+    printed = re.search(r"^test accuracy (\d\.\d+)$", capsys.readouterr().out, re.M)
+    assert float(printed.group(1)) == pytest.approx(float(stated.group(1)), abs=0.01)
