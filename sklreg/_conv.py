@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
-from .nn import PADDINGS, ConvNet
+from .nn import PADDINGS, ConvNet, parameter_names
 
 
 def _ndim(X):
@@ -29,15 +29,47 @@ def _ndim(X):
         return None
 
 
-def _flatten_images(X):
-    """``(rows, shape)``: 3-D ``(n, H, W)`` and 4-D ``(n, C, H, W)`` arrays as
-    2-D rows in C order, with the ``(C, H, W)`` shape of one image; any other
-    input unchanged, with shape None (it is validated as 2-D rows)."""
+#: How 4-D arrays and a 3-entry ``image_shape`` order their axes.
+DATA_FORMATS = ("channels_first", "channels_last")
+
+
+def _flatten_images(X, data_format):
+    """``(rows, shape)``: 3-D ``(n, H, W)`` and 4-D arrays (``(n, C, H, W)``, or
+    ``(n, H, W, C)`` for ``data_format='channels_last'``) as 2-D rows in C
+    order, with the channels-first ``(C, H, W)`` shape of one image; any
+    other input unchanged, with shape None (it is validated as 2-D rows)."""
     if _ndim(X) not in (3, 4):
         return X, None
     X = np.asarray(X)
-    shape = tuple(X.shape[1:]) if X.ndim == 4 else (1, *X.shape[1:])
+    if X.ndim == 3:
+        shape = (1, *X.shape[1:])
+    elif data_format == "channels_last":
+        shape = (X.shape[3], *X.shape[1:3])
+    else:
+        shape = tuple(X.shape[1:])
     return X.reshape(X.shape[0], math.prod(shape)), shape
+
+
+def _looks_channels_last(shape) -> bool:
+    """Whether a ``(C, H, W)`` reading of the three sizes ``shape`` looks like
+    images held channels last, ``(H, W, C)``: a last axis of 1 to 4 values
+    (gray, RGB, RGBA) after a larger first axis, as in ``(8, 8, 1)``."""
+    return len(shape) == 3 and shape[2] <= 4 and shape[0] > shape[2]
+
+
+def _ask_data_format(what, shape):
+    """The error for a ``(C, H, W)`` reading that looks channels last."""
+
+    def images(c, h, w):
+        return f"{c} channel{'s' * (c != 1)} of {h} x {w} images"
+
+    return ValueError(
+        f"{what} could be read channels first, as {images(*shape)}, or "
+        "channels last, as NumPy, PIL and Keras hold images, as "
+        f"{images(shape[2], shape[0], shape[1])}. Set "
+        "data_format='channels_last' or data_format='channels_first' to say "
+        "which."
+    )
 
 
 def _positive_ints(value, name, what):
@@ -74,7 +106,8 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
 
     ``X`` may be 2-D, ``(n_samples, prod(image_shape))`` (so that the
     estimator works after a scaler in a ``Pipeline``), or a 3-D
-    ``(n_samples, H, W)`` or 4-D ``(n_samples, C, H, W)`` array, which gives
+    ``(n_samples, H, W)`` or 4-D array, ``(n_samples, C, H, W)`` or, with
+    ``data_format='channels_last'``, ``(n_samples, H, W, C)``, which gives
     the same model as its flattened rows.
 
     Parameters
@@ -156,6 +189,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
     _parameter_constraints: dict = {
         **BaseRegularizedNet._parameter_constraints,
         "image_shape": [None, "array-like"],
+        "data_format": [None, StrOptions(set(DATA_FORMATS))],
         "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "pool_size": [Interval(Integral, 1, None, closed="left")],
@@ -166,6 +200,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
     _architecture_keys: tuple = (
         *BaseRegularizedNet._architecture_keys,
         "image_shape",
+        "data_format",
         "conv_channels",
         "kernel_size",
         "pool_size",
@@ -177,6 +212,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self,
         *,
         image_shape=None,
+        data_format=None,
         conv_channels=(16, 32),
         kernel_size=3,
         pool_size=2,
@@ -217,6 +253,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         verbose=0,
     ):
         self.image_shape = image_shape
+        self.data_format = data_format
         self.conv_channels = conv_channels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -259,11 +296,12 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
     # -- hyperparameters --------------------------------------------------------
     def _check_params(self):
         """The base rules, plus the resolved convolution settings:
-        ``image_shape`` (channels first, or None), ``conv_channels`` (a
-        tuple), ``kernel_size``, ``pool_size``, ``padding`` and
-        ``share_weights``."""
+        ``image_shape`` (channels first, or None), ``data_format`` (None
+        read as ``'channels_first'``), ``conv_channels`` (a tuple),
+        ``kernel_size``, ``pool_size``, ``padding`` and ``share_weights``."""
         config = super()._check_params()
         config.image_shape = self._configured_image_shape()
+        config.data_format = self.data_format or "channels_first"
         config.conv_channels = _positive_ints(
             self.conv_channels,
             "conv_channels",
@@ -290,7 +328,13 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
                 f"(C, H, W), with positive integers. Got {self.image_shape!r} "
                 "instead."
             )
-        return shape if len(shape) == 3 else (1, *shape)
+        if len(shape) < 3:
+            return (1, *shape)
+        if self.data_format == "channels_last":
+            return (shape[2], shape[0], shape[1])
+        if self.data_format is None and _looks_channels_last(shape):
+            raise _ask_data_format(f"image_shape={self.image_shape!r}", shape)
+        return shape
 
     def _resolve_image_shape(self, n_features, array_shape):
         """The shape of one input, from ``image_shape``, the shape of 3-D/4-D
@@ -303,6 +347,13 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
                     f"disagrees with image_shape={self.image_shape!r} "
                     f"(channels first: {configured})."
                 )
+            if (
+                self.data_format is None
+                and configured is None
+                and _looks_channels_last(array_shape)
+            ):
+                shape = ", ".join(map(str, array_shape))
+                raise _ask_data_format(f"X of shape (n_samples, {shape})", array_shape)
             return array_shape
         if configured is not None:
             if math.prod(configured) != n_features:
@@ -315,12 +366,60 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         side = math.isqrt(n_features)
         return (1, side, side) if side * side == n_features else (1, n_features)
 
+    def parameter_names(self, n_outputs=1):
+        """List the names the network's parameters will have, before fitting.
+
+        Use them to write ``tie_groups``. After ``fit`` on targets with
+        ``n_outputs`` columns, ``parameter_names_`` is this list. The names
+        depend on the number of layers, not on their sizes: neither data nor
+        ``image_shape`` is needed (nor a device).
+
+        Parameters
+        ----------
+        n_outputs : int, default=1
+            Number of targets (``n_outputs_`` after fitting): the labels of
+            a multilabel target or the columns of a multi-output multiclass
+            target, 1 for a single target. With ``shared_layers`` set, each
+            target has its own tower in the dense head.
+
+        Returns
+        -------
+        names : list of str
+            The names of ``module_.named_parameters()``, in order:
+            ``conv.{i}.weight``, ``conv.{i}.bias`` for each convolution
+            layer ``i``, then the dense head's, those of
+            :meth:`RegularizedMLPClassifier.parameter_names` after
+            ``head.``, such as ``head.hidden.0.weight`` or
+            ``head.towers.1.output.weight``.
+
+        Examples
+        --------
+        >>> from sklreg import SharedConvClassifier
+        >>> clf = SharedConvClassifier(conv_channels=(8,), shared_layers=1)
+        >>> clf.parameter_names(n_outputs=2)  # doctest: +NORMALIZE_WHITESPACE
+        ['conv.0.weight', 'conv.0.bias', 'head.hidden.0.weight',
+         'head.hidden.0.bias', 'head.towers.0.output.weight',
+         'head.towers.0.output.bias', 'head.towers.1.output.weight',
+         'head.towers.1.output.bias']
+        """
+        self._validate_params()
+        config = self._check_params()
+        conv = [
+            f"conv.{i}.{kind}"
+            for i in range(len(config.conv_channels))
+            for kind in ("weight", "bias")
+        ]
+        head = parameter_names(
+            len(config.hidden_layer_sizes), int(n_outputs), config.shared_layers
+        )
+        return conv + [f"head.{name}" for name in head]
+
     # -- data -------------------------------------------------------------------
     def _validate_training_data(self, X, y, previous):
         """Flatten 3-D/4-D images to rows, validate, and (on a new fit) resolve
         ``image_shape_``. Shapes the network cannot take raise when it is
         built (:class:`~sklreg.nn.ConvNet`), still before training."""
-        X, array_shape = _flatten_images(X)
+        X, array_shape = _flatten_images(X, self.data_format)
         if previous is not None and array_shape is not None:
             self._check_array_shape(array_shape)
         X, y, dtype = super()._validate_training_data(X, y, previous)
@@ -338,7 +437,8 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
 
     def _forward(self, X, link=None, *, return_std=False):
         check_is_fitted(self)
-        X, array_shape = _flatten_images(X)
+        fitted_format = DATA_FORMATS[int(self.module_.channels_last)]
+        X, array_shape = _flatten_images(X, fitted_format)
         if array_shape is not None:
             self._check_array_shape(array_shape)
         return super()._forward(X, link, return_std=return_std)
@@ -360,6 +460,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
             input_dropout=self.input_dropout,
             dtype=dtype,
             generator=generator,
+            channels_last=config.data_format == "channels_last",
         )
 
     def __sklearn_tags__(self):

@@ -211,12 +211,26 @@ SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
 CONV_PARAMETERS = """\
     image_shape : tuple of int, default=None
         Shape of one input row: ``(H, W)`` or ``(C, H, W)`` for an image
-        (2-D kernels), ``(L,)`` for a one-channel signal (1-D kernels); each
-        row of ``X`` holds the ``prod(image_shape)`` values in C order,
-        channels first. ``None`` takes the shape of 3-D ``(n, H, W)`` or 4-D
-        ``(n, C, H, W)`` input, and otherwise a one-channel square image
-        when ``n_features`` is a perfect square (64 features are an 8 x 8
-        image), else a one-channel signal of ``n_features`` values.
+        (2-D kernels; ``(H, W, C)`` with ``data_format='channels_last'``),
+        ``(L,)`` for a one-channel signal (1-D kernels); each row of ``X``
+        holds the ``prod(image_shape)`` values in C order, in that order of
+        axes. ``None`` takes the shape of 3-D ``(n, H, W)`` or 4-D input,
+        and otherwise a one-channel square image when ``n_features`` is a
+        perfect square (64 features are an 8 x 8 image), else a one-channel
+        signal of ``n_features`` values.
+
+    data_format : {'channels_first', 'channels_last'}, default=None
+        Where 4-D input and a three-entry ``image_shape`` keep the channels:
+        ``'channels_first'``, ``(n, C, H, W)`` and ``(C, H, W)`` (PyTorch's
+        order); ``'channels_last'``, ``(n, H, W, C)`` and ``(H, W, C)``
+        (NumPy's, PIL's and Keras's order), so that rows flattened from
+        channels-last images (``images.reshape(n, -1)``) are read right
+        too. The names are Keras's. ``None`` reads channels first, but
+        never guesses: a shape whose last axis holds 1 to 4 values after a
+        larger first axis, such as ``(n, 8, 8, 1)`` or ``(32, 32, 3)``,
+        raises a ``ValueError`` that asks for ``data_format``. It changes
+        only how the input is read: the same images give the same model in
+        either layout.
 
     conv_channels : int or tuple of int, default=(16, 32)
         Output channels (kernels) of each convolution layer.
@@ -351,8 +365,9 @@ MLP_ATTRIBUTES = """\
 CONV_ATTRIBUTES = f"""\
 {_INPUT_ATTRIBUTES}
     image_shape_ : tuple of int
-        Shape of one input, channels first: ``(C, L)`` for a signal (1-D
-        kernels) or ``(C, H, W)`` for an image (2-D kernels).
+        Shape of one input as the network reads it, channels first whatever
+        ``data_format``: ``(C, L)`` for a signal (1-D kernels) or
+        ``(C, H, W)`` for an image (2-D kernels).
 
     module_ : torch.nn.Module
         The trained network (:class:`sklreg.nn.ConvNet`).

@@ -23,6 +23,7 @@ PUBLIC = (
         "sklreg.RegularizedMLPClassifier.predict_log_proba",
         "sklreg.RegularizedMLPClassifier.score",
         "sklreg.RegularizedMLPRegressor.parameter_names",
+        "sklreg.SharedConvClassifier.parameter_names",
         "sklreg.plot_history",
     ]
 )
