@@ -34,6 +34,7 @@ from ._early_stopping import (
     validation_scorer,
     validation_split,
 )
+from ._ignored import warn_ignored_settings
 from ._training import (
     HISTORY_KEYS,
     SOLVERS,
@@ -444,6 +445,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"other {len(valid)} (patience={self.patience})."
             )
         n_train = X.shape[0] if train is None else len(train)
+        warn_ignored_settings(self, n_train)
         net = self._build_net(
             module,
             data_loss,

@@ -81,7 +81,9 @@ TRAINING_PARAMETERS = """\
     tie_alpha : float, default=0.0
         Strength of the tying penalty; ``0`` ties nothing. The larger, the
         closer the tied parameters: towers tied with a large ``tie_alpha``
-        approach one shared network (with per-task biases).
+        approach one shared network (with per-task biases). Without
+        ``tie_groups`` there is nothing to tie: a positive value is then
+        ignored, with a ``UserWarning``.
 
     tie_norm : {'l2', 'l1'}, default='l2'
         ``Omega`` of the tying penalty: the squared L2 norm of each
@@ -139,7 +141,9 @@ TRAINING_PARAMETERS = """\
         of the validation rows (penalties excluded), recorded as
         ``valid_loss``, with ``valid_score = -valid_loss``. A scikit-learn
         scorer name (e.g. ``'accuracy'``, ``'neg_root_mean_squared_error'``)
-        or scorer callable: its value, greater is better.
+        or scorer callable: its value, greater is better. Used by early
+        stopping only: set without ``early_stopping=True``, it is ignored
+        with a ``UserWarning``.
 
     refit : {'epochs', 'updates'} or None, default=None
         After early stopping, train a fresh network (same seeds) on all rows,
@@ -163,7 +167,8 @@ TRAINING_PARAMETERS = """\
 
     batch_size : int or 'auto', default='auto'
         Rows per minibatch; ``'auto'`` is ``min(200, n_samples)``. A value
-        larger than the data is clipped to ``n_samples``.
+        larger than the training rows is clipped to them, with a
+        ``UserWarning`` (as scikit-learn's MLP does).
 
     max_iter : int, default=200
         Number of epochs (passes over the training data) per ``fit``.
