@@ -298,12 +298,12 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """
         penalties = self._build_penalties(config)
         callbacks = []
+        if self.verbose >= 2:  # first: closed before the lines on how it ended
+            callbacks.append(("progress_bar", ProgressBar(phase)))
         if early_stopping:
             callbacks.append(("early_stopping", EarlyStopping(self.patience, self.tol)))
         if self.max_norm is not None:
             callbacks.append(("max_norm", MaxNormConstraint(self.max_norm)))
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar(phase)))
         if self.verbose:
             log = self._epoch_log(penalties, early_stopping, title, header)
             callbacks.append(("epoch_log", log))
@@ -327,12 +327,12 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         return net.initialize()
 
     def _epoch_log(self, penalties, early_stopping, title, header) -> EpochLog:
-        """The ``verbose`` table: the training loss, then the data loss and
+        """The ``verbose`` table: the training objective, then the data loss and
         each active penalty (and the share of zero weights under an L1
         penalty), then the validation columns, the last marked on each new
         best epoch."""
         keys = ["train_loss"]
-        if penalties:  # else the data loss is the training loss
+        if penalties:  # else the data loss is the objective
             keys += ["data_loss", *(penalty.name for penalty in penalties)]
         if any(penalty.sparse_weights for penalty in penalties):
             keys.append("sparsity")  # the share of exactly-zero weights

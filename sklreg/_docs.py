@@ -201,13 +201,17 @@ TRAINING_PARAMETERS = """\
 
     verbose : int, default=0
         ``0`` prints nothing. ``1`` prints one aligned line per epoch: the
-        training loss, each active penalty term, the validation loss (and
-        score, with ``scoring``) with a ``*`` on each new best epoch, and the
-        epoch's duration; then one line on how early stopping ended and
-        which epoch it restored, and a title line before a refit's table.
-        Colour is used only when standard output is a terminal. ``2`` adds
-        a progress bar over the whole fit (epochs done of ``max_iter``,
-        elapsed time, estimated time left), advanced every minibatch.
+        training objective (``train_loss``), the data loss and each active
+        penalty term, the validation loss (and score, with ``scoring``) with
+        a ``*`` on each new best epoch, and the epoch's duration; then one
+        line on how early stopping ended and which epoch it restored, and a
+        title line before a refit's table. Colour is used only when standard
+        output is a terminal. ``2`` adds a progress bar over the whole fit
+        on standard error (epochs done of ``max_iter``, elapsed time,
+        estimated time left), advanced every minibatch and closed when
+        training stops. It is drawn on a terminal or in a notebook only:
+        into a file or a pipe, one line at the end of each training call
+        says how many epochs ran, in how long.
 """
 
 SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
