@@ -1,6 +1,7 @@
 """The documentation agrees with the code: API list, runnable code, links."""
 
 import importlib.util
+import inspect
 import re
 import warnings
 from pathlib import Path
@@ -132,3 +133,50 @@ def test_readme_first_example_runs_as_written(monkeypatch, tmp_path, capsys):
         plt.close("all")
     printed = re.search(r"^test accuracy (\d\.\d+)$", capsys.readouterr().out, re.M)
     assert float(printed.group(1)) == pytest.approx(float(stated.group(1)), abs=0.01)
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_parameter_tables_list_every_parameter():
+    """docs/coming_from_mlp.md lists every parameter of every estimator and
+    of scikit-learn's MLPs, as docs/parameter_table.py generates them."""
+    generator = _load("parameter_table", DOCS / "parameter_table.py")
+    page = generator.PAGE.read_text()
+    assert generator.render(page) == page, (
+        "the parameter tables of docs/coming_from_mlp.md are stale: run "
+        "python docs/parameter_table.py"
+    )
+    tables = page[page.index(generator.BEGIN) : page.index(generator.END)]
+    for name in generator.sklearn_parameters():
+        assert f"| `{name}` |" in tables
+    for cls in generator.estimators():
+        for name in inspect.signature(cls).parameters:
+            assert f"`{name}" in tables, name
+
+
+def test_parameter_tables_notice_a_new_or_missing_parameter(monkeypatch):
+    generator = _load("parameter_table", DOCS / "parameter_table.py")
+    page = generator.PAGE.read_text()
+    mlp, regressor, conv = generator.estimators()
+
+    class WithNewParameter(mlp):
+        def __init__(self, *, dropout=0.0, new_parameter=1.0):
+            self.dropout = dropout
+            self.new_parameter = new_parameter
+
+    # a new parameter needs its documented text, then its row
+    monkeypatch.setattr(generator, "estimators", lambda: [WithNewParameter])
+    with pytest.raises(KeyError, match="new_parameter"):
+        generator.tables()
+    # the page disagrees with other signatures (here, without the conv ones)
+    monkeypatch.setattr(generator, "estimators", lambda: [mlp, regressor])
+    assert generator.render(page) != page
+    # a parameter of scikit-learn's MLP with no counterpart or reason
+    monkeypatch.delitem(generator.SKLEARN, "n_iter_no_change")
+    with pytest.raises(KeyError, match="n_iter_no_change"):
+        generator.tables()
