@@ -9,10 +9,12 @@ when the mode changes (see :func:`clear_gallery_of_other_mode`).
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import torch
+from docutils import nodes
 from sphinx.util import logging
 
 import sklreg
@@ -93,6 +95,29 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
 }
 
+#: Gallery thumbnails, as sphinx-gallery names them.
+THUMBNAIL = re.compile(r"images/thumb/sphx_glr_(\w+)_thumb\.\w+$")
+
+
+def thumbnail_alt(uri: str, examples_dir: Path) -> str | None:
+    """Alt text of a gallery thumbnail (None for another image): the title
+    of its example. sphinx-gallery leaves a thumbnail's alt text empty."""
+    match = THUMBNAIL.search(uri)
+    if match is None:
+        return None
+    script = examples_dir / f"{match.group(1)}.py"
+    title = script.read_text().split('"""')[1].strip().splitlines()[0]
+    return f"Figure of the example: {title}"
+
+
+def add_thumbnail_alt(app, doctree, docname):
+    examples_dir = Path(app.srcdir) / sphinx_gallery_conf["examples_dirs"]
+    for image in doctree.findall(nodes.image):
+        alt = thumbnail_alt(image["uri"], examples_dir)
+        if alt is not None and not image.get("alt"):
+            image["alt"] = alt
+
+
 # -- HTML -----------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklreg {version}"
@@ -119,6 +144,7 @@ def skip_scikit_learn_members(app, what, name, obj, skip, options):
 
 def setup(app):
     app.connect("autodoc-skip-member", skip_scikit_learn_members)
+    app.connect("doctree-resolved", add_thumbnail_alt)
     mode = examples_mode()
     gallery_dir = Path(app.srcdir) / sphinx_gallery_conf["gallery_dirs"]
     if clear_gallery_of_other_mode(gallery_dir, mode):

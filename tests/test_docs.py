@@ -180,3 +180,16 @@ def test_parameter_tables_notice_a_new_or_missing_parameter(monkeypatch):
     monkeypatch.delitem(generator.SKLEARN, "n_iter_no_change")
     with pytest.raises(KeyError, match="n_iter_no_change"):
         generator.tables()
+
+
+def test_every_gallery_thumbnail_gets_alt_text():
+    conf = _sphinx_conf()
+    examples = ROOT / "examples"
+    for script in examples.glob("plot_*.py"):
+        uri = f"auto_examples/images/thumb/sphx_glr_{script.stem}_thumb.png"
+        alt = conf.thumbnail_alt(uri, examples)
+        title = script.read_text().split('"""')[1].strip().splitlines()[0]
+        assert alt == f"Figure of the example: {title}"
+        assert len(title) > 10
+    figure = "auto_examples/images/sphx_glr_plot_overfitting_001.png"
+    assert conf.thumbnail_alt(figure, examples) is None  # its alt is its title
