@@ -17,6 +17,7 @@ chosen penalty: the fewer the rows, the more the penalty matters.
 # Data and network
 # ----------------
 import time
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -92,6 +93,10 @@ fig.tight_layout()
 #
 # Learning curves with and without the penalty
 # --------------------------------------------
+# The smallest training sets have fewer rows than ``batch_size=50``: each of
+# their epochs is one minibatch of all rows. sklreg warns when it clips
+# ``batch_size`` (as scikit-learn's MLP does); here that is expected.
+warnings.filterwarnings("ignore", message="batch_size=50 is larger than")
 fig, ax = plt.subplots(figsize=(6, 3.6))
 models = {
     "no penalty": RegularizedMLPClassifier(**network, alpha=0.0),

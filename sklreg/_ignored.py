@@ -19,7 +19,7 @@ def warn_ignored_settings(estimator, n_train_rows: int) -> None:
       them (the rows left after the early-stopping split, if any).
     """
     for message in _ignored_settings(estimator, n_train_rows):
-        warnings.warn(message, UserWarning, stacklevel=3)
+        warnings.warn(message, UserWarning, stacklevel=5)  # the call of fit
 
 
 def _ignored_settings(estimator, n_train_rows):
