@@ -86,6 +86,7 @@ SHAPE_ERRORS = [
     (dict(pool_size=0), 2, "pool_size"),
     (dict(padding="full"), 2, "padding"),
     (dict(share_weights="no"), 2, "share_weights"),
+    (dict(data_format="NHWC"), 4, "data_format"),
 ]
 
 
