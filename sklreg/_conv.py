@@ -437,8 +437,9 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
 
     def _forward(self, X, link=None, *, return_std=False):
         check_is_fitted(self)
-        fitted_format = DATA_FORMATS[int(self.module_.channels_last)]
-        X, array_shape = _flatten_images(X, fitted_format)
+        # 4-D input is read as the network was fitted to read it
+        layout = "channels_last" if self.module_.channels_last else "channels_first"
+        X, array_shape = _flatten_images(X, layout)
         if array_shape is not None:
             self._check_array_shape(array_shape)
         return super()._forward(X, link, return_std=return_std)
