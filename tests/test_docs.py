@@ -1,5 +1,6 @@
 """The documentation agrees with the code: API list, runnable code, links."""
 
+import ast
 import importlib.util
 import inspect
 import re
@@ -131,8 +132,17 @@ def test_readme_first_example_runs_as_written(monkeypatch, tmp_path, capsys):
         assert plt.get_fignums()  # plot_history drew
     finally:
         plt.close("all")
-    printed = re.search(r"^test accuracy (\d\.\d+)$", capsys.readouterr().out, re.M)
+    out = capsys.readouterr().out
+    printed = re.search(r"^test accuracy (\d\.\d+)$", out, re.M)
     assert float(printed.group(1)) == pytest.approx(float(stated.group(1)), abs=0.01)
+    # the text under the block reads the last epoch's record it prints
+    record = ast.literal_eval(re.search(r"^\{'epoch'.*\}$", out, re.M).group(0))
+    readme = (ROOT / "README.md").read_text()
+    prose = " ".join(readme[readme.index(code) + len(code) :].split("\n\n")[1].split())
+    assert f"(`train_loss`, {record['train_loss']:.2f})" in prose
+    assert f"data loss ({record['data_loss']:.2f})" in prose
+    assert f"L1 penalty ({record['norm_penalty']:.2f})" in prose
+    assert f"{record['sparsity']:.0%} of the weights" in prose
 
 
 def _load(name, path):
