@@ -114,7 +114,7 @@ print(f"\nsharing uses {unshared / shared:.1f}x fewer parameters than the twin")
 # more on learning each position separately, and trains more slowly.
 import matplotlib.pyplot as plt  # noqa: E402
 
-fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(10, 3.8))
+fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(10, 4.4))
 for name, r in results.items():
     ax_acc.errorbar(
         r["parameters"],
@@ -127,7 +127,8 @@ for name, r in results.items():
 ax_acc.set_xscale("log")
 ax_acc.set_xlabel("trainable parameters")
 ax_acc.set_ylabel(f"test accuracy (mean ± std, {n_splits} splits)")
-ax_acc.legend(fontsize="small", loc="lower right")
+# below the axes, where no point can hide behind it
+ax_acc.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 ax_acc.set_title("digits, 8 x 8 images")
 names = list(results)
 ax_time.barh(names, [np.mean(results[n]["seconds"]) for n in names])

@@ -77,7 +77,7 @@ print(f"std without Monte-Carlo sampling: {zero.max():.1f}")
 # %%
 # The band
 # --------
-fig, ax = plt.subplots(figsize=(7, 3.5))
+fig, ax = plt.subplots(figsize=(7, 4.2))
 ax.fill_between(
     grid, mean - 2 * std, mean + 2 * std, alpha=0.3, label="MC mean ± 2 std"
 )
@@ -88,6 +88,7 @@ ax.scatter(x, y, s=8, color="k", alpha=0.5, label="training data")
 ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.set_ylim(-2.5, 2.5)
-ax.legend(loc="lower left", fontsize="small")
+# the legend goes below the axes: inside, it would cover the band or the data
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small")
 fig.tight_layout()
 plt.show()

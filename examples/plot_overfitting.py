@@ -75,10 +75,10 @@ fig.suptitle("Digits, 150 training rows: the validation loss turns up unless pen
 fig.tight_layout()
 
 # %%
-# Without a penalty the training loss reaches zero and the validation loss
+# Without a penalty the training data loss reaches zero and the validation loss
 # climbs back from its minimum: the network fits its 150 rows ever more
 # confidently, including their quirks. The L2 penalty (dotted) costs a
-# little training loss and keeps the validation loss near its minimum for
+# little training data loss and keeps the validation loss near its minimum for
 # the whole run.
 #
 # Scores on the held-out digits

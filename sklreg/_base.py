@@ -37,6 +37,7 @@ from ._early_stopping import (
     validation_scorer,
     validation_split,
 )
+from ._ignored import warn_ignored_settings
 from ._plan import Architecture, Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
@@ -247,6 +248,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 f"other {len(valid)} (patience={schedule.patience})."
             )
         n_train = X.shape[0] if train is None else len(train)
+        warn_ignored_settings(plan, n_train)
         net = build_net(
             plan,
             module,

@@ -16,8 +16,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
 from ._docs import fill_doc
-from ._plan import configured_image_shape
-from .nn import PADDINGS, ConvNet
+from ._plan import (
+    DATA_FORMATS,
+    ask_data_format,
+    configured_image_shape,
+    looks_channels_last,
+    resolve_architecture,
+)
+from .nn import PADDINGS, ConvNet, parameter_names
 
 
 def _ndim(X):
@@ -30,14 +36,20 @@ def _ndim(X):
         return None
 
 
-def _flatten_images(X):
-    """``(rows, shape)``: 3-D ``(n, H, W)`` and 4-D ``(n, C, H, W)`` arrays as
-    2-D rows in C order, with the ``(C, H, W)`` shape of one image; any other
-    input unchanged, with shape None (it is validated as 2-D rows)."""
+def _flatten_images(X, data_format):
+    """``(rows, shape)``: 3-D ``(n, H, W)`` and 4-D arrays (``(n, C, H, W)``, or
+    ``(n, H, W, C)`` for ``data_format='channels_last'``) as 2-D rows in C
+    order, with the channels-first ``(C, H, W)`` shape of one image; any
+    other input unchanged, with shape None (it is validated as 2-D rows)."""
     if _ndim(X) not in (3, 4):
         return X, None
     X = np.asarray(X)
-    shape = tuple(X.shape[1:]) if X.ndim == 4 else (1, *X.shape[1:])
+    if X.ndim == 3:
+        shape = (1, *X.shape[1:])
+    elif data_format == "channels_last":
+        shape = (X.shape[3], *X.shape[1:3])
+    else:
+        shape = tuple(X.shape[1:])
     return X.reshape(X.shape[0], math.prod(shape)), shape
 
 
@@ -63,7 +75,8 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
 
     ``X`` may be 2-D, ``(n_samples, prod(image_shape))`` (so that the
     estimator works after a scaler in a ``Pipeline``), or a 3-D
-    ``(n_samples, H, W)`` or 4-D ``(n_samples, C, H, W)`` array, which gives
+    ``(n_samples, H, W)`` or 4-D array, ``(n_samples, C, H, W)`` or, with
+    ``data_format='channels_last'``, ``(n_samples, H, W, C)``, which gives
     the same model as its flattened rows.
 
     Parameters
@@ -145,6 +158,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
     _parameter_constraints: dict = {
         **BaseRegularizedNet._parameter_constraints,
         "image_shape": [None, "array-like"],
+        "data_format": [None, StrOptions(set(DATA_FORMATS))],
         "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "pool_size": [Interval(Integral, 1, None, closed="left")],
@@ -156,6 +170,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self,
         *,
         image_shape=None,
+        data_format=None,
         conv_channels=(16, 32),
         kernel_size=3,
         pool_size=2,
@@ -196,6 +211,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         verbose=0,
     ):
         self.image_shape = image_shape
+        self.data_format = data_format
         self.conv_channels = conv_channels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -238,7 +254,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
     def _resolve_image_shape(self, n_features, array_shape):
         """The shape of one input, from ``image_shape``, the shape of 3-D/4-D
         input (``array_shape``) or, failing both, from ``n_features``."""
-        configured = configured_image_shape(self.image_shape)
+        configured = configured_image_shape(self.image_shape, self.data_format)
         if array_shape is not None:
             if configured is not None and configured != array_shape:
                 raise ValueError(
@@ -246,6 +262,13 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
                     f"disagrees with image_shape={self.image_shape!r} "
                     f"(channels first: {configured})."
                 )
+            if (
+                self.data_format is None
+                and configured is None
+                and looks_channels_last(array_shape)
+            ):
+                shape = ", ".join(map(str, array_shape))
+                raise ask_data_format(f"X of shape (n_samples, {shape})", array_shape)
             return array_shape
         if configured is not None:
             if math.prod(configured) != n_features:
@@ -258,12 +281,62 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         side = math.isqrt(n_features)
         return (1, side, side) if side * side == n_features else (1, n_features)
 
+    def parameter_names(self, n_outputs=1):
+        """List the names the network's parameters will have, before fitting.
+
+        Use them to write ``tie_groups``. After ``fit`` on targets with
+        ``n_outputs`` columns, ``parameter_names_`` is this list. The names
+        depend on the number of layers, not on their sizes: neither data nor
+        ``image_shape`` is needed (nor a device).
+
+        Parameters
+        ----------
+        n_outputs : int, default=1
+            Number of targets (``n_outputs_`` after fitting): the labels of
+            a multilabel target or the columns of a multi-output multiclass
+            target, 1 for a single target. With ``shared_layers`` set, each
+            target has its own tower in the dense head.
+
+        Returns
+        -------
+        names : list of str
+            The names of ``module_.named_parameters()``, in order:
+            ``conv.{i}.weight``, ``conv.{i}.bias`` for each convolution
+            layer ``i``, then the dense head's, those of
+            :meth:`RegularizedMLPClassifier.parameter_names` after
+            ``head.``, such as ``head.hidden.0.weight`` or
+            ``head.towers.1.output.weight``.
+
+        Examples
+        --------
+        >>> from sklreg import SharedConvClassifier
+        >>> clf = SharedConvClassifier(conv_channels=(8,), shared_layers=1)
+        >>> clf.parameter_names(n_outputs=2)  # doctest: +NORMALIZE_WHITESPACE
+        ['conv.0.weight', 'conv.0.bias', 'head.hidden.0.weight',
+         'head.hidden.0.bias', 'head.towers.0.output.weight',
+         'head.towers.0.output.bias', 'head.towers.1.output.weight',
+         'head.towers.1.output.bias']
+        """
+        self._validate_params()
+        architecture = resolve_architecture(self.get_params(deep=False))
+        conv = [
+            f"conv.{i}.{kind}"
+            for i in range(len(architecture.conv.conv_channels))
+            for kind in ("weight", "bias")
+        ]
+        head = parameter_names(
+            len(architecture.hidden_layer_sizes),
+            int(n_outputs),
+            architecture.shared_layers,
+        )
+        return conv + [f"head.{name}" for name in head]
+
     # -- data -------------------------------------------------------------------
     def _validate_training_data(self, X, y, previous):
         """Flatten 3-D/4-D images to rows, validate, and (on a new fit) resolve
         ``image_shape_``. Shapes the network cannot take raise when it is
         built (:class:`~sklreg.nn.ConvNet`), still before training."""
-        X, array_shape = _flatten_images(X)
+        X, array_shape = _flatten_images(X, self.data_format)
         if previous is not None and array_shape is not None:
             self._check_array_shape(array_shape)
         X, y, dtype = super()._validate_training_data(X, y, previous)
@@ -281,7 +354,9 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
 
     def _forward(self, X, link=None, *, return_std=False):
         check_is_fitted(self)
-        X, array_shape = _flatten_images(X)
+        # 4-D input is read as the network was fitted to read it
+        layout = "channels_last" if self.module_.channels_last else "channels_first"
+        X, array_shape = _flatten_images(X, layout)
         if array_shape is not None:
             self._check_array_shape(array_shape)
         return super()._forward(X, link, return_std=return_std)
@@ -304,6 +379,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
             input_dropout=architecture.input_dropout,
             dtype=dtype,
             generator=generator,
+            channels_last=conv.data_format == "channels_last",
         )
 
     def __sklearn_tags__(self):

@@ -81,7 +81,9 @@ TRAINING_PARAMETERS = """\
     tie_alpha : float, default=0.0
         Strength of the tying penalty; ``0`` ties nothing. The larger, the
         closer the tied parameters: towers tied with a large ``tie_alpha``
-        approach one shared network (with per-task biases).
+        approach one shared network (with per-task biases). Without
+        ``tie_groups`` there is nothing to tie: a positive value is then
+        ignored, with a ``UserWarning``.
 
     tie_norm : {'l2', 'l1'}, default='l2'
         ``Omega`` of the tying penalty: the squared L2 norm of each
@@ -139,7 +141,9 @@ TRAINING_PARAMETERS = """\
         of the validation rows (penalties excluded), recorded as
         ``valid_loss``, with ``valid_score = -valid_loss``. A scikit-learn
         scorer name (e.g. ``'accuracy'``, ``'neg_root_mean_squared_error'``)
-        or scorer callable: its value, greater is better.
+        or scorer callable: its value, greater is better. Used by early
+        stopping only: set without ``early_stopping=True``, it is ignored
+        with a ``UserWarning``.
 
     refit : {'epochs', 'updates'} or None, default=None
         After early stopping, train a fresh network (same seeds) on all rows,
@@ -163,7 +167,8 @@ TRAINING_PARAMETERS = """\
 
     batch_size : int or 'auto', default='auto'
         Rows per minibatch; ``'auto'`` is ``min(200, n_samples)``. A value
-        larger than the data is clipped to ``n_samples``.
+        larger than the training rows is clipped to them, with a
+        ``UserWarning`` (as scikit-learn's MLP does).
 
     max_iter : int, default=200
         Number of epochs (passes over the training data) per ``fit``.
@@ -196,13 +201,17 @@ TRAINING_PARAMETERS = """\
 
     verbose : int, default=0
         ``0`` prints nothing. ``1`` prints one aligned line per epoch: the
-        training loss, each active penalty term, the validation loss (and
-        score, with ``scoring``) with a ``*`` on each new best epoch, and the
-        epoch's duration; then one line on how early stopping ended and
-        which epoch it restored, and a title line before a refit's table.
-        Colour is used only when standard output is a terminal. ``2`` adds
-        a progress bar over the whole fit (epochs done of ``max_iter``,
-        elapsed time, estimated time left), advanced every minibatch.
+        training objective (``train_loss``), the data loss and each active
+        penalty term, the validation loss (and score, with ``scoring``) with
+        a ``*`` on each new best epoch, and the epoch's duration; then one
+        line on how early stopping ended and which epoch it restored, and a
+        title line before a refit's table. Colour is used only when standard
+        output is a terminal. ``2`` adds a progress bar over the whole fit
+        on standard error (epochs done of ``max_iter``, elapsed time,
+        estimated time left), advanced every minibatch and closed when
+        training stops. It is drawn on a terminal or in a notebook only:
+        into a file or a pipe, one line at the end of each training call
+        says how many epochs ran, in how long.
 """
 
 SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
@@ -211,12 +220,26 @@ SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
 CONV_PARAMETERS = """\
     image_shape : tuple of int, default=None
         Shape of one input row: ``(H, W)`` or ``(C, H, W)`` for an image
-        (2-D kernels), ``(L,)`` for a one-channel signal (1-D kernels); each
-        row of ``X`` holds the ``prod(image_shape)`` values in C order,
-        channels first. ``None`` takes the shape of 3-D ``(n, H, W)`` or 4-D
-        ``(n, C, H, W)`` input, and otherwise a one-channel square image
-        when ``n_features`` is a perfect square (64 features are an 8 x 8
-        image), else a one-channel signal of ``n_features`` values.
+        (2-D kernels; ``(H, W, C)`` with ``data_format='channels_last'``),
+        ``(L,)`` for a one-channel signal (1-D kernels); each row of ``X``
+        holds the ``prod(image_shape)`` values in C order, in that order of
+        axes. ``None`` takes the shape of 3-D ``(n, H, W)`` or 4-D input,
+        and otherwise a one-channel square image when ``n_features`` is a
+        perfect square (64 features are an 8 x 8 image), else a one-channel
+        signal of ``n_features`` values.
+
+    data_format : {'channels_first', 'channels_last'}, default=None
+        Where 4-D input and a three-entry ``image_shape`` keep the channels:
+        ``'channels_first'``, ``(n, C, H, W)`` and ``(C, H, W)`` (PyTorch's
+        order); ``'channels_last'``, ``(n, H, W, C)`` and ``(H, W, C)``
+        (NumPy's, PIL's and Keras's order), so that rows flattened from
+        channels-last images (``images.reshape(n, -1)``) are read right
+        too. The names are Keras's. ``None`` reads channels first, but
+        never guesses: a shape whose last axis holds 1 to 4 values after a
+        larger first axis, such as ``(n, 8, 8, 1)`` or ``(32, 32, 3)``,
+        raises a ``ValueError`` that asks for ``data_format``. It changes
+        only how the input is read: the same images give the same model in
+        either layout.
 
     conv_channels : int or tuple of int, default=(16, 32)
         Output channels (kernels) of each convolution layer.
@@ -351,8 +374,9 @@ MLP_ATTRIBUTES = """\
 CONV_ATTRIBUTES = f"""\
 {_INPUT_ATTRIBUTES}
     image_shape_ : tuple of int
-        Shape of one input, channels first: ``(C, L)`` for a signal (1-D
-        kernels) or ``(C, H, W)`` for an image (2-D kernels).
+        Shape of one input as the network reads it, channels first whatever
+        ``data_format``: ``(C, L)`` for a signal (1-D kernels) or
+        ``(C, H, W)`` for an image (2-D kernels).
 
     module_ : torch.nn.Module
         The trained network (:class:`sklreg.nn.ConvNet`).

@@ -2,6 +2,7 @@
 of the fully connected networks."""
 
 import re
+import types
 
 import numpy as np
 import torch
@@ -187,6 +188,25 @@ def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().cpu().numpy().copy()
 
 
+def _own_init(cls):
+    """Give ``cls`` its own copy of the inherited ``__init__``, named after
+    ``cls``: Python's errors about the arguments (``got an unexpected keyword
+    argument 'n_iter_no_change'``) then name the class the user called, not
+    :class:`BaseRegularizedMLP`. The signature, which scikit-learn reads for
+    ``get_params``, is unchanged."""
+    init = cls.__init__
+    own = types.FunctionType(
+        init.__code__, init.__globals__, "__init__", init.__defaults__, init.__closure__
+    )
+    own.__kwdefaults__ = init.__kwdefaults__
+    own.__qualname__ = f"{cls.__name__}.__init__"
+    own.__module__ = cls.__module__
+    own.__doc__ = init.__doc__
+    cls.__init__ = own
+    return cls
+
+
+@_own_init
 @fill_doc
 class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     """Multi-layer perceptron classifier with deep-learning regularizers.
@@ -247,6 +267,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     """
 
 
+@_own_init
 @fill_doc
 class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
     """Multi-layer perceptron regressor with deep-learning regularizers.

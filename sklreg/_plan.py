@@ -50,15 +50,23 @@ from .utils import derive_seeds, draw_seed, resolve_device
 _MC_SEED_KEY = 1
 
 
+#: How 4-D arrays and a 3-entry ``image_shape`` order their axes.
+DATA_FORMATS = ("channels_first", "channels_last")
+
+
 @dataclass(frozen=True)
 class ConvLayers:
     """The convolution trunk of ``SharedConvClassifier``.
 
     ``image_shape`` is the configured shape, channels first (``(C, L)`` or
-    ``(C, H, W)``), or None when it is to be inferred from the data.
+    ``(C, H, W)``), or None when it is to be inferred from the data;
+    ``data_format`` the layout of the input's values (``data_format=None``
+    reads as ``'channels_first'``, after the check that the configured
+    shape does not look channels last).
     """
 
     image_shape: tuple[int, ...] | None
+    data_format: str
     conv_channels: tuple[int, ...]
     kernel_size: int
     pool_size: int
@@ -283,7 +291,10 @@ def resolve_architecture(params: Mapping[str, object]) -> Architecture:
     conv = None
     if "conv_channels" in params:  # the convolutional estimator
         conv = ConvLayers(
-            image_shape=configured_image_shape(params["image_shape"]),
+            image_shape=configured_image_shape(
+                params["image_shape"], params["data_format"]
+            ),
+            data_format=params["data_format"] or "channels_first",
             conv_channels=_positive_ints(
                 params["conv_channels"],
                 "conv_channels",
@@ -390,8 +401,13 @@ def _positive_ints(value, name: str, what: str) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
-def configured_image_shape(image_shape) -> tuple[int, ...] | None:
-    """``image_shape`` channels first (``(C, L)`` or ``(C, H, W)``), or None."""
+def configured_image_shape(image_shape, data_format=None) -> tuple[int, ...] | None:
+    """``image_shape`` channels first (``(C, L)`` or ``(C, H, W)``), or None.
+
+    A 3-entry shape is ``(H, W, C)`` with ``data_format='channels_last'``;
+    with ``data_format=None`` one that looks channels last (see
+    :func:`looks_channels_last`) is refused rather than guessed.
+    """
     if image_shape is None:
         return None
     what = "None, (L,), (H, W) or (C, H, W), with positive integers"
@@ -400,4 +416,32 @@ def configured_image_shape(image_shape) -> tuple[int, ...] | None:
         raise ValueError(
             f"The 'image_shape' parameter must be {what}. Got {image_shape!r} instead."
         )
-    return shape if len(shape) == 3 else (1, *shape)
+    if len(shape) < 3:
+        return (1, *shape)
+    if data_format == "channels_last":
+        return (shape[2], shape[0], shape[1])
+    if data_format is None and looks_channels_last(shape):
+        raise ask_data_format(f"image_shape={image_shape!r}", shape)
+    return shape
+
+
+def looks_channels_last(shape) -> bool:
+    """Whether a ``(C, H, W)`` reading of the three sizes ``shape`` looks like
+    images held channels last, ``(H, W, C)``: a last axis of 1 to 4 values
+    (gray, RGB, RGBA) after a larger first axis, as in ``(8, 8, 1)``."""
+    return len(shape) == 3 and shape[2] <= 4 and shape[0] > shape[2]
+
+
+def ask_data_format(what, shape) -> ValueError:
+    """The error for a ``(C, H, W)`` reading that looks channels last."""
+
+    def images(c, h, w):
+        return f"{c} channel{'s' * (c != 1)} of {h} x {w} images"
+
+    return ValueError(
+        f"{what} could be read channels first, as {images(*shape)}, or "
+        "channels last, as NumPy, PIL and Keras hold images, as "
+        f"{images(shape[2], shape[0], shape[1])}. Set "
+        "data_format='channels_last' or data_format='channels_first' to say "
+        "which."
+    )

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 #: Legend label and line style of each history key (others: the key itself).
+#: The names are those the docs and ``verbose`` use: the training objective
+#: (``train_loss``) is the data loss plus the penalties.
 _STYLES = {
-    "data_loss": ("training loss", dict(color="C0")),
+    "data_loss": ("training data loss", dict(color="C0")),
     "valid_loss": ("validation loss", dict(color="C1")),
     "valid_score": ("validation score", dict(color="C1", linestyle="-.")),
     "train_loss": ("training objective", dict(color="C0", linestyle="--")),
@@ -95,7 +97,7 @@ def plot_history(
     >>> ax = plot_history(clf)
     >>> labels = [line.get_label() for line in ax.get_lines()]
     >>> labels[:4]
-    ['training loss', 'validation loss', 'norm penalty', 'training objective']
+    ['training data loss', 'validation loss', 'norm penalty', 'training objective']
     >>> labels[-1]  # the epoch whose parameters early stopping kept
     'best epoch (...)'
     >>> ax.set_yscale("log")  # losses often span decades

@@ -84,6 +84,7 @@ SHAPE_ERRORS = [
     (dict(pool_size=0), 2, "pool_size"),
     (dict(padding="full"), 2, "padding"),
     (dict(share_weights="no"), 2, "share_weights"),
+    (dict(data_format="NHWC"), 4, "data_format"),
 ]
 
 
@@ -309,3 +310,83 @@ def test_towers_in_the_head_for_multi_output_targets(small_digits):
     assert distance(tied) < distance(free)
     with pytest.raises(ValueError, match="shared_layers"):
         SharedConvClassifier(**FAST_CONV, shared_layers=2).fit(X, Y)
+
+
+def _rgb(X):
+    """Three channels from 8 x 8 gray images, held channels last (n, 8, 8, 3)."""
+    images = X.reshape(-1, 8, 8)
+    return np.stack([images, images**2, 1 - images], axis=-1)
+
+
+def test_channels_last_images_give_the_model_of_channels_first(small_digits):
+    X, y = small_digits
+    params = {**FAST_CONV, "max_iter": 3}
+    gray = X.reshape(-1, 8, 8, 1)  # as NumPy, PIL and Keras hold images
+    flat = SharedConvClassifier(**params).fit(X, y)
+    last = SharedConvClassifier(**params, data_format="channels_last").fit(gray, y)
+    assert last.image_shape_ == flat.image_shape_ == (1, 8, 8)
+    np.testing.assert_allclose(
+        last.predict_proba(gray), flat.predict_proba(X), rtol=0, atol=1e-6
+    )
+    rgb = _rgb(X)
+    first = SharedConvClassifier(**params).fit(rgb.transpose(0, 3, 1, 2), y)
+    last = SharedConvClassifier(**params, data_format="channels_last").fit(rgb, y)
+    assert last.image_shape_ == first.image_shape_ == (3, 8, 8)
+    expected = first.predict_proba(rgb.transpose(0, 3, 1, 2))
+    np.testing.assert_allclose(last.predict_proba(rgb), expected, atol=1e-6)
+    # the same images flattened channels last, described by image_shape
+    rows = SharedConvClassifier(
+        **params, data_format="channels_last", image_shape=(8, 8, 3)
+    ).fit(rgb.reshape(len(rgb), -1), y)
+    assert rows.image_shape_ == (3, 8, 8)
+    proba = rows.predict_proba(rgb.reshape(len(rgb), -1))
+    np.testing.assert_allclose(proba, expected, atol=1e-6)
+    np.testing.assert_allclose(rows.predict_proba(rgb), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_images_that_look_channels_last_are_never_guessed(
+    channels, small_digits, forbid_training
+):
+    X, y = small_digits
+    images = _rgb(X)[..., :channels]
+    est = SharedConvClassifier(**FAST_CONV)
+    with pytest.raises(ValueError, match=r"data_format='channels_last'") as error:
+        est.fit(images, y)
+    assert f"(n_samples, 8, 8, {channels})" in str(error.value)
+    assert not hasattr(est, "net_")
+    est = SharedConvClassifier(**FAST_CONV, image_shape=(8, 8, channels))
+    with pytest.raises(ValueError, match=r"image_shape=\(8, 8, .*data_format"):
+        est.fit(images.reshape(len(y), -1), y)
+
+
+def test_channels_first_said_explicitly_is_taken_as_said(small_digits):
+    X, y = small_digits
+    params = {**FAST_CONV, "max_iter": 1, "data_format": "channels_first"}
+    est = SharedConvClassifier(**params).fit(X.reshape(-1, 8, 8, 1), y)
+    assert est.image_shape_ == (8, 8, 1)  # eight channels of 8 x 1 images
+    est = SharedConvClassifier(**params, image_shape=(16, 2, 2)).fit(X, y)
+    assert est.image_shape_ == (16, 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("params", "multilabel"),
+    [
+        ({}, False),
+        ({"conv_channels": (4,), "hidden_layer_sizes": (8, 8)}, False),
+        ({"shared_layers": 1, "share_weights": False}, True),
+        ({"shared_layers": 0}, True),
+    ],
+)
+def test_parameter_names_before_fitting_are_those_after(
+    params, multilabel, small_digits
+):
+    X, y = small_digits
+    if multilabel:
+        y = np.column_stack([y % 2, y > 4, y == 0])
+    est = SharedConvClassifier(**{**FAST_CONV, "max_iter": 1, **params})
+    n_outputs = y.shape[1] if multilabel else 1
+    names = est.parameter_names(n_outputs=n_outputs)
+    assert not hasattr(est, "net_")  # no fit, no data, no image_shape
+    assert names == est.fit(X, y).parameter_names_
+    assert names == [name for name, _ in est.module_.named_parameters()]

@@ -1,5 +1,7 @@
 """Fitting contract: validation, dtypes, fitted attributes, resuming, devices."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -250,3 +252,60 @@ def test_results_do_not_depend_on_the_address_of_the_data(dtype, shuffle):
         np.testing.assert_array_equal(
             est.fit(moved, y).predict_proba(X), expected, err_msg=f"fit {offset}"
         )
+
+
+IGNORED = [
+    (dict(scoring="accuracy"), r"scoring='accuracy' is ignored.*early_stopping"),
+    (dict(tie_alpha=0.1), r"tie_alpha=0.1 is ignored.*tie_groups"),
+    (dict(batch_size=500), r"batch_size=500 is larger than the 120 training rows"),
+    (
+        dict(batch_size=110, early_stopping=True, validation_fraction=0.25),
+        r"batch_size=110 is larger than the 90 training rows; it is clipped to 90",
+    ),
+]
+
+
+@pytest.mark.parametrize(("params", "match"), IGNORED)
+@pytest.mark.parametrize(
+    "Estimator", [*ESTIMATORS, SharedConvClassifier], ids=lambda cls: cls.__name__
+)
+def test_settings_that_do_nothing_warn_naming_the_parameter(
+    Estimator, params, match, data
+):
+    X, y = data
+    est = Estimator(**fast(max_iter=2), **params, random_state=0)
+    with pytest.warns(UserWarning, match=match) as record:
+        est.fit(X, y)
+    assert len(record) == 1
+    if "batch_size" in params:  # clipped: one minibatch per epoch
+        assert est.t_ == est.n_iter_ == 2
+    if not est.early_stopping:  # partial_fit runs without early stopping
+        with pytest.warns(UserWarning, match=match):
+            est.partial_fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(scoring="accuracy", early_stopping=True),
+        dict(tie_alpha=0.1, shared_layers=0, tie_groups="tasks"),
+        dict(batch_size=120),
+        dict(batch_size="auto"),
+    ],
+)
+def test_settings_in_use_do_not_warn(params, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RegularizedMLPClassifier(**fast(max_iter=2), **params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "Estimator",
+    [*ESTIMATORS, SharedConvClassifier],
+    ids=lambda cls: cls.__name__,
+)
+def test_an_unknown_keyword_names_the_public_class(Estimator):
+    name = Estimator.__name__
+    with pytest.raises(TypeError, match=rf"^{name}\.__init__\(\) got an unexpected "):
+        Estimator(n_iter_no_change=5)  # MLPClassifier's name for patience

@@ -48,7 +48,7 @@ def test_curves_penalties_and_best_epoch(data):
     lines = lines_by_label(ax)
     best = f"best epoch ({est.best_epoch_})"
     assert list(lines) == [
-        "training loss",
+        "training data loss",
         "validation loss",
         "norm penalty",
         "activity penalty",
@@ -57,7 +57,7 @@ def test_curves_penalties_and_best_epoch(data):
     ]
     epochs = [row["epoch"] for row in est.history_]
     for label, key in [
-        ("training loss", "data_loss"),
+        ("training data loss", "data_loss"),
         ("validation loss", "valid_loss"),
         ("norm penalty", "norm_penalty"),
         ("activity penalty", "activity_penalty"),
@@ -74,13 +74,13 @@ def test_no_penalty_no_early_stopping_draws_the_training_loss_only(data):
     X, y = data
     est = RegularizedMLPRegressor(**fast(max_iter=3), alpha=0.0).fit(X, y)
     ax = plot_history(est)
-    assert list(lines_by_label(ax)) == ["training loss"]
+    assert list(lines_by_label(ax)) == ["training data loss"]
 
 
 def test_decoupled_weight_decay_leaves_no_penalty_line(data):
     X, y = data
     est = RegularizedMLPClassifier(**fast(max_iter=3), solver="adamw").fit(X, y)
-    assert list(lines_by_label(plot_history(est))) == ["training loss"]
+    assert list(lines_by_label(plot_history(est))) == ["training data loss"]
 
 
 def test_given_terms_axes_and_pipeline(data):

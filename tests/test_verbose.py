@@ -14,6 +14,13 @@ ESCAPE = "\x1b"
 ES = {**NOISY_EARLY_STOPPING, "patience": 5}
 
 
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
 def table(lines):
     """The header and rows of the first epoch table in ``lines``."""
     start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("epoch"))
@@ -126,10 +133,6 @@ def test_verbose_1_says_when_max_iter_ends_early_stopping(noisy, capsys):
 
 
 def test_verbose_1_colours_the_best_epoch_only_on_a_terminal(noisy, monkeypatch):
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
     X, y = noisy
     terminal = Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
@@ -152,20 +155,46 @@ def test_partial_fit_prints_the_header_once(noisy, capsys):
     assert [int(line.split()[0]) for line in lines[2:]] == [1, 2]
 
 
-def test_verbose_2_adds_a_progress_bar_over_the_whole_fit(noisy, capsys):
+def test_verbose_2_adds_a_progress_bar_over_the_whole_fit(noisy, monkeypatch):
     X, y = noisy
+    terminal = Terminal()  # standard output and error, as on a terminal
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
     est = RegularizedMLPClassifier(**ES, refit="epochs", verbose=2).fit(X, y)
-    out, err = capsys.readouterr()
-    assert ESCAPE not in out and ESCAPE not in err
-    columns, rows = table(out.splitlines())  # verbose=1's table is printed too
+    text = terminal.getvalue()
+    # what the terminal shows: each line as last redrawn after a carriage return
+    screen = [line.split("\r")[-1] for line in text.split("\n")]
+    columns, rows = table(screen)  # verbose=1's table is printed too
     assert len(rows) == len(est.history_)
     # the bar counts epochs of the whole fit and estimates the time left
-    final = err.replace("\r", "\n").splitlines()
+    assert re.search(r"training +\d+/300 epochs .*elapsed, \d\d:\d\d left", text)
+    # early stopping completes and closes the bar before saying that it stopped
     done = len(est.history_)
-    assert any(
-        line.startswith(f"training {done:>3}/300 epochs") and "elapsed" in line
-        for line in final
+    stopped = next(
+        i for i, line in enumerate(screen) if line.startswith("Stopped early")
     )
-    assert re.search(r"training +\d+/300 epochs .*elapsed, \d\d:\d\d left", err)
+    assert screen[stopped - 1].startswith(
+        f"training {done:>3}/300 epochs, stopped early 100%"
+    )
+    assert not any("training " in line for line in screen[stopped:])
     refit = est.refit_n_iter_
-    assert any(line.startswith(f"refit {refit}/{refit} epochs 100%") for line in final)
+    assert any(
+        line.startswith(f"refit {refit}/{refit} epochs 100%")
+        for line in screen[stopped:]
+    )
+
+
+def test_verbose_2_draws_no_bar_into_a_file_or_pipe(noisy, capsys):
+    X, y = noisy
+    est = RegularizedMLPClassifier(**ES, refit="epochs", verbose=2).fit(X, y)
+    out, err = capsys.readouterr()  # neither is a terminal
+    assert "\r" not in err and "\r" not in out and ESCAPE not in err
+    done, refit = len(est.history_), est.refit_n_iter_
+    lines = err.splitlines()
+    assert len(lines) == 2  # one line per training call, at its end
+    assert re.fullmatch(
+        rf"training {done:>3}/300 epochs, stopped early in \d\d:\d\d", lines[0]
+    )
+    assert re.fullmatch(rf"refit {refit}/{refit} epochs in \d\d:\d\d", lines[1])
+    columns, rows = table(out.splitlines())  # the epoch table is unchanged
+    assert len(rows) == done

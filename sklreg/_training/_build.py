@@ -58,13 +58,13 @@ def build_net(
     verbose = plan.runtime.verbose
     penalties = objective.penalties(tie_groups)
     callbacks = []
+    if verbose >= 2:  # first: closed before the lines on how it ended
+        callbacks.append(("progress_bar", ProgressBar(phase)))
     if early_stopping:
         stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
         callbacks.append(("early_stopping", stopper))
     if objective.max_norm is not None:
         callbacks.append(("max_norm", MaxNormConstraint(objective.max_norm)))
-    if verbose >= 2:
-        callbacks.append(("progress_bar", ProgressBar(phase)))
     if verbose:
         log = EpochLog.of_objective(
             penalties,

@@ -2,6 +2,7 @@
 
 import math
 import sys
+import time
 
 import torch
 from skorch.callbacks import Callback
@@ -86,13 +87,13 @@ class EpochLog(Callback):
 
     @classmethod
     def of_objective(cls, penalties, *, early_stopping, scored, title, header):
-        """The table of a training call: the training loss, then the data
+        """The table of a training call: the training objective, then the data
         loss and each active penalty (and the share of zero weights under an
         L1 penalty), then the validation columns with ``early_stopping``
         (``valid_score`` only when ``scored``: else it is ``-valid_loss``),
         the last one marked on each new best epoch."""
         keys = ["train_loss"]
-        if penalties:  # else the data loss is the training loss
+        if penalties:  # else the data loss is the objective
             keys += ["data_loss", *(penalty.name for penalty in penalties)]
         if any(penalty.sparse_weights for penalty in penalties):
             keys.append("sparsity")  # the share of exactly-zero weights
@@ -142,7 +143,15 @@ class ProgressBar(Callback):
     It shows how many of the call's epochs are done, the elapsed time and an
     estimate of the time left. It advances once per minibatch, so the
     estimate is current within an epoch; ``tqdm`` redraws it at most four
-    times a second, and an advance costs well under a microsecond.
+    times a second, and an advance costs well under a microsecond. When
+    training stops before its last epoch (early stopping, divergence), the
+    bar is completed at the epochs done and closed, before the line that
+    says why.
+
+    A bar is redrawn in place with carriage returns, which only a terminal
+    (or a notebook, where it is a widget) shows as one line. When standard
+    error is a file or a pipe, nothing is drawn while training runs; one
+    line at the end says how many epochs ran, in how long.
 
     Parameters
     ----------
@@ -160,29 +169,62 @@ class ProgressBar(Callback):
             total = min(total, net.max_updates)
         self.epochs_ = math.ceil(total / per_epoch)
         self.done_ = 0
-        self.bar_ = _tqdm(
-            total=total,
-            desc=self._describe(),
-            bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed} elapsed, "
-            "{remaining} left",
-            mininterval=0.25,
-        )
+        self.start_ = time.monotonic()
+        self.bar_ = None
+        if _redraws(sys.stderr):
+            self.bar_ = _tqdm(
+                total=total,
+                desc=self._describe(),
+                bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed} elapsed, "
+                "{remaining} left",
+                mininterval=0.25,
+            )
 
-    def _describe(self) -> str:
+    def _describe(self, stopped=False) -> str:
         width = len(str(self.epochs_))
-        return f"{self.label} {self.done_:>{width}}/{self.epochs_} epochs"
+        done = f"{self.label} {self.done_:>{width}}/{self.epochs_} epochs"
+        return f"{done}, stopped early" if stopped else done
 
     def on_batch_end(self, net, training=False, **kwargs):
-        if training:
+        if training and self.bar_ is not None:
             self.bar_.update()
 
     def on_epoch_end(self, net, **kwargs):
         self.done_ += 1
-        self.bar_.set_description_str(self._describe(), refresh=False)
+        if self.bar_ is not None:
+            self.bar_.set_description_str(self._describe(), refresh=False)
 
     def on_train_end(self, net, **kwargs):
-        self.bar_.close()  # drawn a last time, with the final count of epochs
-        del self.bar_
+        """Complete and close the bar, or write the line of a non-terminal.
+
+        When training stopped before its last epoch, the bar is completed at
+        the epochs done, so that it shows no time left. Placed before the
+        other callbacks, the bar closes before the lines that say how
+        training ended (:class:`EarlyStopping`'s), below the last epoch's.
+        """
+        stopped = self.done_ < self.epochs_
+        if self.bar_ is None:
+            elapsed = tqdm.format_interval(time.monotonic() - self.start_)
+            sys.stderr.write(f"{self._describe(stopped)} in {elapsed}\n")
+            sys.stderr.flush()
+        else:
+            if stopped:
+                self.bar_.total = self.bar_.n
+            self.bar_.set_description_str(self._describe(stopped), refresh=False)
+            self.bar_.close()  # drawn a last time, with the final count
+        del self.bar_, self.start_
+
+
+def _redraws(stream) -> bool:
+    """Whether a bar redrawn in place shows as one line: on a terminal, or
+    as a widget in a notebook."""
+    from tqdm.auto import tqdm as tqdm_auto
+    from tqdm.notebook import tqdm_notebook
+
+    if issubclass(tqdm_auto, tqdm_notebook):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
 
 
 def _tqdm(**kwargs):

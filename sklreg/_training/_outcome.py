@@ -32,7 +32,8 @@ def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"
         )
         if restored:
             warnings.warn(
-                f"The training loss became {loss} at epoch {epoch}: training "
+                f"The training objective (train_loss) became {loss} at epoch "
+                f"{epoch}: training "
                 f"diverged. The parameters of the best epoch "
                 f"({stopper.best_epoch_}) were restored. {advice}",
                 ConvergenceWarning,
@@ -40,7 +41,8 @@ def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"
             )
             return
         raise ValueError(
-            f"Training diverged: the training loss of {phase} became {loss} at "
+            f"Training diverged: the training objective (train_loss) of {phase} "
+            f"became {loss} at "
             f"epoch {epoch}, and the network's predictions would not be "
             f"finite. {advice}"
         )

@@ -78,6 +78,11 @@ class ConvNet(Network):
         Floating dtype of the parameters.
     generator : torch.Generator, default=None
         Source of randomness of the initial weights.
+    channels_last : bool, default=False
+        Whether each flat row holds its values channels last, ``(H, W, C)``
+        (or ``(L, C)``) in C order, as ``images.reshape(n, -1)`` gives for
+        images stored channels last; the module reads them as such and
+        moves the channels first. ``input_shape`` stays channels first.
 
     Attributes
     ----------
@@ -118,9 +123,11 @@ class ConvNet(Network):
         input_dropout: float = 0.0,
         dtype: torch.dtype = torch.float32,
         generator: torch.Generator | None = None,
+        channels_last: bool = False,
     ):
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
+        self.channels_last = bool(channels_last)
         if len(self.input_shape) not in (2, 3):
             raise ValueError(
                 f"input_shape must be (C, L) or (C, H, W); got {tuple(input_shape)}"
@@ -231,7 +238,11 @@ class ConvNet(Network):
         """
         h = self.input_drop(X)
         lead = h.shape[:-1]
-        h = h.reshape(math.prod(lead), *self.input_shape)
+        if self.channels_last:
+            channels, *spatial = self.input_shape
+            h = h.reshape(math.prod(lead), *spatial, channels).movedim(-1, 1)
+        else:
+            h = h.reshape(math.prod(lead), *self.input_shape)
         hidden = []
         activation = self._activation_fn
         pool = _MAX_POOL[len(self.input_shape) - 1]
