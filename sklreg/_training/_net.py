@@ -31,6 +31,7 @@ from ..utils import derive_seeds
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer, step_sizes
 from ._predict import PREDICT_CHUNK
+from ._threads import fit_threads, thread_policy
 
 #: Keys of each epoch record kept for users, in order (``sparsity`` comes with
 #: an L1 penalty, validation keys with early stopping).
@@ -219,6 +220,7 @@ class PenalizedNet(NeuralNet):
         self.diverged_ = self.interrupted_ = False
         self.updates_left_ = self.max_updates
         masks = torch.Generator(self.device).manual_seed(self._seeds()[1])
+        threads = fit_threads(self.module_, min(self.batch_size, len(X)), X.X[:1])
         unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)
@@ -226,7 +228,7 @@ class PenalizedNet(NeuralNet):
             if valid_data is not None:
                 iterator_valid = self.get_iterator(valid_data, training=False)
             on_epoch = {"dataset_train": X, "dataset_valid": valid_data}
-            with dropout_generator(self.module_, masks):
+            with thread_policy(threads), dropout_generator(self.module_, masks):
                 for _ in range(epochs):
                     unfinished = (self._parameter_copy(), len(self.history))
                     self.notify("on_epoch_begin", **on_epoch)
