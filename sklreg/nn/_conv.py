@@ -19,11 +19,10 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
-from ._init import glorot_uniform_
+from ._init import glorot_uniform_, uninitialized
 from ._multitask import MultiTaskMLP, dense_network
 
 #: Allowed values of ``padding``.
@@ -398,7 +397,7 @@ class ConvNet(nn.Module):
         if self._pad is not None:
             size = [s + self.kernel_size - 1 for s in size]
         if self.share_weights:
-            return skip_init(
+            return uninitialized(
                 _CONV[len(size)],
                 in_channels,
                 out_channels,

@@ -4,18 +4,17 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
-from ._init import glorot_uniform_
+from ._init import glorot_uniform_, uninitialized
 
 
 class _DenseNetwork(nn.Module):
     """What sklreg's fully connected networks share: dropout rates and the
     initial weights.
 
-    Subclasses create their ``nn.Linear`` layers (with ``skip_init``), an
+    Subclasses create their ``nn.Linear`` layers (with ``uninitialized``), an
     ``input_drop`` :class:`~sklreg.nn.Dropout` and one ``hidden_drop`` layer per
     hidden layer, then call :meth:`set_dropout` and :meth:`reset_parameters`.
     """
@@ -61,7 +60,7 @@ class _DenseNetwork(nn.Module):
 def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
     """An ``nn.Linear`` whose parameters are left uninitialized (see
     :meth:`_DenseNetwork.reset_parameters`)."""
-    return skip_init(nn.Linear, int(fan_in), int(fan_out), dtype=dtype)
+    return uninitialized(nn.Linear, int(fan_in), int(fan_out), dtype=dtype)
 
 
 class MLP(_DenseNetwork):
