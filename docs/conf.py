@@ -6,12 +6,16 @@ Build with ``python -m sphinx -W -b html docs docs/_build/html`` after
 """
 
 import torch
+from threadpoolctl import threadpool_limits
 
 import sklreg
 
 # The gallery's networks are small: one thread trains them as fast as several,
-# and keeps the build steady on a busy machine.
+# and keeps the build steady on a busy machine. NumPy's BLAS gets one thread
+# too, so that every comparison the gallery publishes (sklreg against
+# scikit-learn's MLPClassifier) gives both libraries the same threads.
 torch.set_num_threads(1)
+threadpool_limits(1)
 
 project = "sklreg"
 author = "the sklreg developers"

@@ -18,9 +18,10 @@ DATA = Path(__file__).parent / "data"
 
 
 def _reference_predictions():
-    """The configurations of ``reference_predictions.npz`` (predictions of the
-    first 40 rows, computed by the engine that trained with PyTorch's own
-    ``Adam``, ``AdamW`` and ``SGD`` classes, before per-step work was cut)."""
+    """The configurations of ``reference_predictions.npz``: predictions of
+    the first 40 rows and each epoch's recorded terms, computed by the engine
+    that trained with PyTorch's own ``Adam``, ``AdamW`` and ``SGD`` classes
+    and autograd's gradient of every penalty, on one thread."""
     from sklearn.datasets import load_digits
 
     from sklreg import (
@@ -71,23 +72,50 @@ def _reference_predictions():
             RegularizedMLPRegressor,
             dict(hidden_layer_sizes=(16,), dtype="float32"),
         ),
+        "towers_tied": (
+            RegularizedMLPRegressor,
+            dict(
+                hidden_layer_sizes=(16,),
+                shared_layers=0,
+                tie_groups="tasks",
+                tie_alpha=1e-3,
+            ),
+        ),
+        "elasticnet_subgradient": (
+            RegularizedMLPClassifier,
+            dict(
+                hidden_layer_sizes=(16,),
+                norm="elasticnet",
+                alpha=1e-3,
+                l1_method="subgradient",
+            ),
+        ),
         "conv": (
             SharedConvClassifier,
             dict(conv_channels=(4, 8), hidden_layer_sizes=(16,)),
         ),
     }
+    terms = ("train_loss", "data_loss", "norm_penalty", "tie_penalty")
+    terms += ("activity_penalty",)
     for name, (Estimator, params) in configs.items():
         est = Estimator(max_iter=4, batch_size=64, random_state=0, **params)
-        if Estimator is RegularizedMLPRegressor:
+        if name == "towers_tied":
+            yield name, est.fit(X, np.c_[y, y % 3].astype(float)).predict(X)[:40]
+        elif Estimator is RegularizedMLPRegressor:
             yield name, est.fit(X, y.astype(float)).predict(X)[:40]
         else:
             yield name, est.fit(X, y).predict_proba(X)[:40]
+        history = [[row[key] for key in terms] for row in est.history_]
+        yield f"{name}_history", np.array(history)
 
 
-def test_predictions_are_bit_for_bit_those_of_before():
+def test_predictions_and_history_are_bit_for_bit_those_of_before():
     expected = np.load(DATA / "reference_predictions.npz")
-    for name, predicted in _reference_predictions():
-        np.testing.assert_array_equal(predicted, expected[name], err_msg=name)
+    seen = set()
+    for name, values in _reference_predictions():
+        np.testing.assert_array_equal(values, expected[name], err_msg=name)
+        seen.add(name)
+    assert seen == set(expected.files)
 
 
 def _two_modules():
@@ -203,3 +231,42 @@ def test_a_fresh_process_fits_without_heavy_imports():
         cwd=root,
     )
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_handwritten_l2_gradient_is_autograds(dtype):
+    from sklreg.penalties import WeightNormPenalty
+
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(30, 20), nn.Tanh(), nn.Linear(20, 3)).to(dtype)
+    X = torch.randn(50, 30, dtype=dtype)
+    grads, values = [], []
+    for detached in (False, True):
+        penalty = WeightNormPenalty(3e-3, "l2").bind(module)
+        if detached:
+            penalty.detach_grad()
+        module.zero_grad(set_to_none=True)
+        value = penalty()
+        loss = module(X).square().mean() + value
+        loss.backward()
+        if detached:
+            assert not value.requires_grad
+            penalty.add_grad_()
+        values.append(value.detach())
+        grads.append([p.grad.clone() for p in module.parameters()])
+    assert torch.equal(values[0], values[1])
+    for a, b in zip(*grads, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_gradients_stay_with_autograd_when_two_penalties_touch_parameters():
+    from sklreg._training._net import _detach_penalty_grads
+    from sklreg.penalties import ActivityPenalty, TiePenalty, WeightNormPenalty
+
+    l2 = WeightNormPenalty(1e-3, "l2")
+    assert _detach_penalty_grads([l2, ActivityPenalty(1e-3)]) == [l2]
+    assert l2.detached_
+    others = [WeightNormPenalty(1e-3, "l2"), TiePenalty(1e-3, [["a", "b"]])]
+    assert _detach_penalty_grads(others) == [] and not others[0].detached_
+    for norm in ("l1", "elasticnet"):
+        assert _detach_penalty_grads([WeightNormPenalty(1e-3, norm)]) == []
