@@ -35,13 +35,14 @@ still run: the load average before and after is printed), and ``loaded``:
 one busy-loop process (``while True: pass``), started by the benchmark and
 stopped at its end, keeps one core busy.
 
-Each configuration runs in its own process: import, a one-epoch warm-up fit
-on 200 rows (one-time costs), then the timed fit and the timed prediction,
-in wall-clock seconds (what a user waits for; CPU time would hide the time
-lost to the other process). Configurations run in ``--repeats`` rounds,
-each in a rotated order, and the table reports medians. A second table
-(``--startup``) times, in fresh processes, ``import sklreg``, the first fit
-of the process and a second, identical fit.
+Every thread setting runs in its own process (one per setting and round):
+import, then for each workload a one-epoch warm-up fit on 200 rows
+(one-time costs), the timed fit and the timed prediction, in wall-clock
+seconds (what a user waits for; CPU time would hide the time lost to the
+other process). ``--repeats`` rounds rotate the order of the settings and
+of the workloads; the table reports medians. A second table times, in
+fresh processes with nothing set, ``import torch``, ``import sklreg``, the
+first fit of the process and a second, identical fit.
 
 Run: ``python benchmarks/bench_busy.py`` (under five minutes on 2 cores);
 ``--quick`` for one round of the digits workloads.
@@ -63,8 +64,8 @@ WORKLOADS = {
     # name: (data, epochs)
     "digits (128, 128)": ("digits", 10),
     "digits (128, 128), MLPClassifier": ("digits", 10),
-    "50k x 100 (100, 100)": ("50k", 2),
-    "conv digits": ("digits", 5),
+    "50k x 100 (100, 100)": ("50k", 1),
+    "conv digits": ("digits", 3),
     "200k x 100 (100, 100)": ("200k", 1),
 }
 DEFAULT_WORKLOADS = list(WORKLOADS)[:4]
@@ -133,31 +134,50 @@ def make_model(workload, epochs):
     )
 
 
-def time_workload(workload):
-    """Child: warm up, then time one fit and one prediction; prints JSON."""
+def time_workloads(workloads):
+    """Child: for each workload, warm up, then time one fit and one
+    prediction; prints JSON."""
+
     warnings.filterwarnings("ignore")
-    data, epochs = WORKLOADS[workload]
-    X, y = load(data)
-    make_model(workload, 1).fit(X[:200], y[:200]).predict_proba(X[:10])
-    model = make_model(workload, epochs)
-    start = time.perf_counter()
-    model.fit(X, y)
-    fit = time.perf_counter() - start
-    start = time.perf_counter()
-    model.predict_proba(X)
-    predict = time.perf_counter() - start
+    results = {}
+    for workload in workloads:
+        data, epochs = WORKLOADS[workload]
+        X, y = load(data)
+        make_model(workload, 1).fit(X[:200], y[:200]).predict_proba(X[:10])
+        model = make_model(workload, epochs)
+        start = time.perf_counter()
+        model.fit(X, y)
+        fit = time.perf_counter() - start
+        start = time.perf_counter()
+        model.predict_proba(X)
+        predict = time.perf_counter() - start
+        results[workload] = {
+            "fit": fit,
+            "predict": predict,
+            "epochs": epochs,
+            "threads": threads_in_fit(model, X),
+        }
+    print(json.dumps(results))
+
+
+def threads_in_fit(model, X):
+    """The threads a fit computed on: sklreg's choice (or torch's count, for
+    a version of sklreg without one); for ``MLPClassifier``, NumPy's BLAS's."""
     import torch
 
-    print(
-        json.dumps(
-            {
-                "fit": fit,
-                "predict": predict,
-                "epochs": epochs,
-                "threads": torch.get_num_threads(),
-            }
-        )
-    )
+    if not hasattr(model, "module_"):
+        from threadpoolctl import threadpool_info
+
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        return max(blas, default=1)
+    try:
+        from sklreg._training._threads import fit_threads
+    except ImportError:
+        return torch.get_num_threads()
+    param = next(model.module_.parameters())
+    example = torch.as_tensor(X[:1], dtype=param.dtype)
+    batch = min(model.net_.batch_size, len(X))
+    return fit_threads(model.module_, batch, example) or torch.get_num_threads()
 
 
 def time_startup():
@@ -217,16 +237,19 @@ class BusyLoop:
         self.process.wait()
 
 
-def measure(configs, repeats):
-    """Run every ``(workload, setting)`` in ``repeats`` rotated rounds."""
-    results = {config: [] for config in configs}
+def measure(settings, workloads, repeats):
+    """Every workload under every setting, in ``repeats`` rounds: one fresh
+    process per setting and round, the settings and the workloads in a
+    rotated order from round to round."""
+    results = {(w, s): [] for w in workloads for s in settings}
     for round_ in range(repeats):
-        shift = round_ % len(configs)
-        for config in configs[shift:] + configs[:shift]:
-            workload, setting = config
-            results[config].append(
-                child_env(__file__, environment(setting), "time", workload)
-            )
+        shift = round_ % len(settings)
+        for setting in settings[shift:] + settings[:shift]:
+            first = round_ % len(workloads)
+            order = workloads[first:] + workloads[:first]
+            runs = child_env(__file__, environment(setting), "time", *order)
+            for workload, run in runs.items():
+                results[(workload, setting)].append(run)
     return results
 
 
@@ -251,7 +274,7 @@ def main():
     if args.child:
         kind, *rest = args.child
         if kind == "time":
-            return time_workload(rest[0])
+            return time_workloads(rest)
         if kind == "torch":
             return import_torch_seconds()
         return time_startup()
@@ -279,7 +302,7 @@ def report_table(args):
     configs = [(w, s) for w in args.workloads for s in args.settings]
     print(
         "| condition | workload | threads | fit s | s / epoch | vs idle | "
-        "predict s | torch threads in fit |"
+        "predict s | threads in fit |"
     )
     print("|---|---|---|---|---|---|---|---|")
     idle = {}
@@ -287,9 +310,9 @@ def report_table(args):
         before = loadavg()
         if condition == "loaded":
             with BusyLoop():
-                results = measure(configs, args.repeats)
+                results = measure(args.settings, args.workloads, args.repeats)
         else:
-            results = measure(configs, args.repeats)
+            results = measure(args.settings, args.workloads, args.repeats)
         for workload, setting in configs:
             runs = results[(workload, setting)]
             fit = statistics.median(r["fit"] for r in runs)
