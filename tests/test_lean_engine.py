@@ -188,6 +188,13 @@ def test_uninitialized_modules_match_their_shapes():
     assert layer.weight.dtype == torch.float64 and layer.weight.device.type == "cpu"
     assert all(p.requires_grad for p in layer.parameters())
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    norm = uninitialized(nn.BatchNorm1d, 3)  # buffers leave the meta device too
+    assert all(b.device.type == "cpu" for b in norm.buffers())
+    assert [name for name, _ in norm.named_buffers()] == [
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
 
 
 def test_build_optimizer_is_the_fused_kind():

@@ -51,12 +51,14 @@ def uninitialized(module_cls, *args, **kwargs) -> torch.nn.Module:
     device imports SymPy, a second's work, the first time in a process).
 
     The module is built on the meta device (no memory, no draws from torch's
-    global generator), then each parameter is replaced by an empty CPU
-    tensor of the same shape and dtype.
+    global generator), then each parameter and buffer is replaced by an
+    empty CPU tensor of the same shape and dtype.
     """
     module = module_cls(*args, device="meta", **kwargs)
     for sub in module.modules():
         for name, param in list(sub.named_parameters(recurse=False)):
             empty = torch.empty(param.shape, dtype=param.dtype)
             setattr(sub, name, torch.nn.Parameter(empty, param.requires_grad))
+        for name, buffer in list(sub.named_buffers(recurse=False)):
+            sub.register_buffer(name, torch.empty(buffer.shape, dtype=buffer.dtype))
     return module
