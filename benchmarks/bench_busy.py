@@ -181,9 +181,9 @@ def threads_in_fit(model, X):
     except ImportError:
         return torch.get_num_threads()
     param = next(model.module_.parameters())
-    example = torch.as_tensor(X[:1], dtype=param.dtype)
+    rows = torch.as_tensor(X[:1], dtype=param.dtype)
     batch = min(model.net_.batch_size, len(X))
-    return fit_threads(model.module_, batch, example) or torch.get_num_threads()
+    return fit_threads(model.module_, batch, rows) or torch.get_num_threads()
 
 
 def time_startup():

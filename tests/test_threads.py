@@ -97,9 +97,9 @@ def test_convolutions_count_every_position():
     # 6 x 6 positions (same padding), each a 3 x 3 kernel, 1 -> 4 channels;
     # then the head on the 3 x 3 x 4 pooled maps, one output unit (binary)
     expected = 36 * conv.weight.numel() + 36 * 5 + 5 * 1
-    example = torch.as_tensor(X[:1], dtype=torch.float64)
+    rows = torch.as_tensor(X, dtype=torch.float64)
     _threads._WORK_PER_ROW.pop(est.module_, None)
-    assert _threads.work_per_row(est.module_, example) == expected
+    assert _threads.work_per_row(est.module_, rows) == expected
 
 
 @pytest.mark.parametrize(

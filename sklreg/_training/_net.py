@@ -255,7 +255,7 @@ class PenalizedNet(NeuralNet):
         self.diverged_ = self.interrupted_ = False
         self.updates_left_ = self.max_updates
         masks = torch.Generator(self.device).manual_seed(self._seeds()[1])
-        threads = fit_threads(self.module_, min(self.batch_size, len(X)), X.X[:1])
+        threads = fit_threads(self.module_, min(self.batch_size, len(X)), X.X)
         unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)

@@ -88,7 +88,7 @@ def forward_outputs(
         else contextlib.nullcontext()
     )
     means, stds = [], []
-    threads = predict_threads(module, min(len(X), rows), mc_samples, X[:1])
+    threads = predict_threads(module, min(len(X), rows), mc_samples, X)
     try:
         with thread_policy(threads), masks:
             for start in range(0, len(X), rows):

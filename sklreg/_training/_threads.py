@@ -61,21 +61,23 @@ def user_threads() -> int | None:
     return None
 
 
-def work_per_row(module: nn.Module, example: torch.Tensor | None = None) -> int:
+def work_per_row(module: nn.Module, rows=None) -> int:
     """Multiply-adds of one row's forward pass through ``module``.
 
     A dense layer (or a batched one, such as the towers of a multi-task
     network, or a locally connected layer) uses each weight once per row; a
     convolution uses its kernel once per output position, read from one
-    forward pass on ``example`` (one input row). Elementwise work (biases,
-    activations, pooling) is left out.
+    forward pass on the first of ``rows`` (a tensor, or sparse rows, read
+    only when there is a convolution). Elementwise work (biases,
+    activations, pooling) is left out. The result is kept for the module's
+    lifetime.
     """
     cached = _WORK_PER_ROW.get(module)
     if cached is not None:
         return cached
     convolutions = [m for m in module.modules() if isinstance(m, _CONVOLUTIONS)]
     positions = {}
-    if convolutions and example is not None:
+    if convolutions and rows is not None:
         handles = [
             conv.register_forward_hook(
                 lambda m, args, out: positions.__setitem__(m, math.prod(out.shape[2:]))
@@ -86,7 +88,7 @@ def work_per_row(module: nn.Module, example: torch.Tensor | None = None) -> int:
         try:
             module.eval()
             with torch.inference_mode():
-                module(example)
+                module(rows[:1])
         finally:
             module.train(was_training)
             for handle in handles:
@@ -133,13 +135,14 @@ def thread_policy(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def fit_threads(module: nn.Module, batch_size: int, example=None) -> int | None:
-    """Threads for training ``module`` on minibatches of ``batch_size`` rows."""
-    return compute_threads(batch_size * work_per_row(module, example))
+def fit_threads(module: nn.Module, batch_size: int, rows=None) -> int | None:
+    """Threads for training ``module`` on minibatches of ``batch_size`` of
+    ``rows`` (see :func:`work_per_row`)."""
+    return compute_threads(batch_size * work_per_row(module, rows))
 
 
-def predict_threads(module: nn.Module, rows: int, mc_samples: int, example=None):
-    """Threads for a prediction pass over ``rows`` rows (a chunk) with
-    ``mc_samples`` thinned networks."""
-    work = rows * max(1, mc_samples) * work_per_row(module, example)
+def predict_threads(module: nn.Module, chunk: int, mc_samples: int, rows=None):
+    """Threads for prediction passes over chunks of ``chunk`` of ``rows``
+    with ``mc_samples`` thinned networks."""
+    work = chunk * max(1, mc_samples) * work_per_row(module, rows)
     return compute_threads(work)
