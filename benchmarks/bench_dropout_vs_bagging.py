@@ -34,6 +34,7 @@ from sklearn.ensemble import BaggingClassifier
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklreg import RegularizedMLPClassifier
 
@@ -170,6 +171,7 @@ def main():
     if args.quick:
         n_splits, epochs, repeats, N_ESTIMATORS = 1, 3, 1, 3
     torch.set_num_threads(1)
+    threadpool_limits(1)  # NumPy's BLAS too: every method on one thread
     warnings.filterwarnings("ignore")
     report = {
         "versions": dict(torch=torch.__version__),

@@ -11,7 +11,8 @@
   feedback (the epoch log and the progress bar);
 * ``_outcome``: what a finished training call means (divergence, an
   interrupt);
-* ``_predict``: chunked forward passes for prediction.
+* ``_predict``: chunked forward passes for prediction;
+* ``_threads``: how many threads a fit or a prediction computes on.
 """
 
 from ._build import build_net

@@ -22,7 +22,7 @@ import math
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer
+from skorch.callbacks import Callback, EpochTimer
 from skorch.utils import TeeGenerator
 
 from ..nn import dropout_generator, weight_parameters
@@ -31,6 +31,7 @@ from ..utils import derive_seeds
 from ._data import TensorBatchIterator
 from ._optim import build_optimizer, step_sizes
 from ._predict import PREDICT_CHUNK
+from ._threads import fit_threads, thread_policy
 
 #: Keys of each epoch record kept for users, in order (``sparsity`` comes with
 #: an L1 penalty, validation keys with early stopping).
@@ -49,6 +50,39 @@ HISTORY_KEYS = (
 
 #: Stands for ``module_`` in the pickled state of a net (see ``__getstate__``).
 _TRAINED_MODULE = "<module_>"
+
+
+def _detach_penalty_grads(penalties) -> list:
+    """The penalties whose gradient the engine adds after each backward pass.
+
+    A penalty with a handwritten gradient, when no other penalty adds to the
+    gradients of parameters: each parameter's gradient is then the sum of
+    two terms (the data loss's and this penalty's), which is the same in
+    either order, so the training is bit for bit autograd's.
+    """
+    direct = [penalty for penalty in penalties if penalty.grads_parameters]
+    if len(direct) != 1 or not direct[0].handwritten_grad:
+        return []
+    direct[0].detach_grad()
+    return direct
+
+
+#: Per-batch hooks of skorch's callbacks.
+_BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
+
+
+def _batch_callbacks(net) -> dict:
+    """For each per-batch hook, whether a callback (or a subclass of the net)
+    implements it: the loop notifies a hook only then (a call per batch and
+    callback costs as much as a small kernel)."""
+    return {
+        hook: getattr(type(net), hook) is not getattr(PenalizedNet, hook)
+        or any(
+            getattr(type(callback), hook, None) is not getattr(Callback, hook)
+            for _, callback in net.callbacks_
+        )
+        for hook in _BATCH_HOOKS
+    }
 
 
 class PenalizedNet(NeuralNet):
@@ -210,6 +244,8 @@ class PenalizedNet(NeuralNet):
         self.penalties_ = [penalty.bind(self.module_) for penalty in self.penalties]
         self.needs_hidden_ = any(penalty.needs_hidden for penalty in self.penalties_)
         self.proximal_ = [penalty for penalty in self.penalties_ if penalty.proximal]
+        self.detached_ = _detach_penalty_grads(self.penalties_)
+        self.batch_callbacks_ = _batch_callbacks(self)
         sparse = any(penalty.sparse_weights for penalty in self.penalties_)
         self.sparsity_weights_ = weight_parameters(self.module_) if sparse else []
         self.trainable_params_ = [
@@ -219,6 +255,7 @@ class PenalizedNet(NeuralNet):
         self.diverged_ = self.interrupted_ = False
         self.updates_left_ = self.max_updates
         masks = torch.Generator(self.device).manual_seed(self._seeds()[1])
+        threads = fit_threads(self.module_, min(self.batch_size, len(X)), X.X)
         unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)
@@ -226,7 +263,7 @@ class PenalizedNet(NeuralNet):
             if valid_data is not None:
                 iterator_valid = self.get_iterator(valid_data, training=False)
             on_epoch = {"dataset_train": X, "dataset_valid": valid_data}
-            with dropout_generator(self.module_, masks):
+            with thread_policy(threads), dropout_generator(self.module_, masks):
                 for _ in range(epochs):
                     unfinished = (self._parameter_copy(), len(self.history))
                     self.notify("on_epoch_begin", **on_epoch)
@@ -254,7 +291,7 @@ class PenalizedNet(NeuralNet):
         finally:
             # bound tensors are per training call: never pickled, always fresh
             del self.penalties_, self.proximal_, self.sparsity_weights_
-            del self.trainable_params_
+            del self.trainable_params_, self.detached_, self.batch_callbacks_
         return self
 
     def _parameter_copy(self) -> list[torch.Tensor]:
@@ -309,12 +346,15 @@ class PenalizedNet(NeuralNet):
             param.grad = None
         terms = self.objective(X, y, sample_weight)
         terms["loss"].backward()
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
+        for penalty in self.detached_:
+            penalty.add_grad_()
+        if self.batch_callbacks_["on_grad_computed"]:
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
         self.optimizer_.step()
         for penalty in self.proximal_:
             penalty.prox_(self._step_sizes)
@@ -357,7 +397,8 @@ class PenalizedNet(NeuralNet):
         for batch in iterator:
             if training and n_batches == self.updates_left_:
                 break
-            self.notify("on_batch_begin", batch=batch, training=training)
+            if self.batch_callbacks_["on_batch_begin"]:
+                self.notify("on_batch_begin", batch=batch, training=training)
             terms = step_fn(batch, **fit_params)
             if names is None:
                 names = [name for name in terms if name != "loss"]
@@ -376,7 +417,8 @@ class PenalizedNet(NeuralNet):
             else:
                 totals.add_(values * weight.sum())
             n_batches += 1
-            self.notify("on_batch_end", batch=batch, training=training, **terms)
+            if self.batch_callbacks_["on_batch_end"]:
+                self.notify("on_batch_end", batch=batch, training=training, **terms)
         sparsity = None
         if training and self.sparsity_weights_:
             zero = self._zero_fraction().to(totals.dtype).reshape(1)

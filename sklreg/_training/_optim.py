@@ -2,27 +2,208 @@
 and the step size each optimizer's last update took (for proximal steps)."""
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import torch
 from torch import nn
+from torch.optim.adam import adam
+from torch.optim.sgd import sgd
 
 from ..nn import weight_parameters
 
 
-def _adam(groups, lr, momentum, fused):
-    return torch.optim.Adam(groups, lr=lr, fused=fused)
+class _DirectOptimizer:
+    """An optimizer of PyTorch's, built and stepped without ``torch._dynamo``.
+
+    PyTorch's optimizers import ``torch._dynamo`` (about two seconds, once
+    per process) the first time a parameter group is added and the first
+    time ``step`` runs, to mark those methods as not compilable. sklreg
+    never compiles them: these subclasses fill their parameter groups as
+    unpickling does (``__setstate__``) and step through PyTorch's public
+    functional update (``torch.optim.adam.adam``, ``torch.optim.sgd.sgd``)
+    with the fused kernel, exactly as the parent's ``step`` does for the
+    options sklreg uses. Everything else (state, ``state_dict``, hooks,
+    pickling) is the parent's.
+    """
+
+    def __init__(self, params, defaults):
+        groups = list(params)
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        param_groups = []
+        for group in groups:
+            group = {**group, "params": list(group["params"])}
+            for key, value in defaults.items():
+                group.setdefault(key, value)
+            param_groups.append(group)
+        self.__setstate__(
+            {
+                "defaults": defaults,
+                "state": defaultdict(dict),
+                "param_groups": param_groups,
+            }
+        )
+        self._step_supports_amp_scaling = True  # as the parent's fused option
+        self._warned_capturable_if_run_uncaptured = True
 
 
-def _adamw(groups, lr, momentum, fused):
+class _FusedAdamStep(_DirectOptimizer):
+    """Construction and ``step`` of :class:`FusedAdam` and :class:`FusedAdamW`."""
+
+    def __init__(self, params, lr, decoupled_weight_decay):
+        defaults = {
+            "lr": lr,
+            "betas": (0.9, 0.999),
+            "eps": 1e-8,
+            "weight_decay": 0,
+            "amsgrad": False,
+            "maximize": False,
+            "foreach": None,
+            "capturable": False,
+            "differentiable": False,
+            "fused": True,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:  # as Adam._init_group initializes a fused state
+                    state["step"] = torch.zeros(
+                        (), dtype=torch.float32, device=p.device
+                    )
+                    state["exp_avg"] = torch.zeros_like(
+                        p, memory_format=torch.preserve_format
+                    )
+                    state["exp_avg_sq"] = torch.zeros_like(
+                        p, memory_format=torch.preserve_format
+                    )
+                params.append(p)
+                grads.append(p.grad)
+                exp_avgs.append(state["exp_avg"])
+                exp_avg_sqs.append(state["exp_avg_sq"])
+                steps.append(state["step"])
+            beta1, beta2 = group["betas"]
+            adam(
+                params,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                [],
+                steps,
+                amsgrad=False,
+                has_complex=False,
+                beta1=beta1,
+                beta2=beta2,
+                lr=group["lr"],
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=False,
+                foreach=None,
+                capturable=False,
+                differentiable=False,
+                fused=True,
+                grad_scale=None,
+                found_inf=None,
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+            )
+        return loss
+
+
+class FusedAdam(_FusedAdamStep, torch.optim.Adam):
+    """``torch.optim.Adam(fused=True)`` without ``torch._dynamo``."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr, decoupled_weight_decay=False)
+
+
+class FusedAdamW(_FusedAdamStep, torch.optim.AdamW):
+    """``torch.optim.AdamW(fused=True, weight_decay=0)`` (decay where a group
+    sets it) without ``torch._dynamo``."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr, decoupled_weight_decay=True)
+
+
+class FusedSGD(_DirectOptimizer, torch.optim.SGD):
+    """``torch.optim.SGD(fused=True)`` without ``torch._dynamo``."""
+
+    def __init__(self, params, lr, momentum):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": 0,
+            "weight_decay": 0,
+            "nesterov": False,
+            "maximize": False,
+            "foreach": None,
+            "differentiable": False,
+            "fused": True,
+        }
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            momentum = group["momentum"]
+            params, grads, buffers = [], [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                params.append(p)
+                grads.append(p.grad)
+                if momentum != 0:
+                    buffers.append(self.state[p].get("momentum_buffer"))
+            sgd(
+                params,
+                grads,
+                buffers,
+                weight_decay=group["weight_decay"],
+                momentum=momentum,
+                lr=group["lr"],
+                dampening=group["dampening"],
+                nesterov=group["nesterov"],
+                maximize=False,
+                has_sparse_grad=False,
+                foreach=None,
+                fused=True,
+                grad_scale=None,
+                found_inf=None,
+            )
+            if momentum != 0:
+                for p, buffer in zip(params, buffers, strict=True):
+                    self.state[p]["momentum_buffer"] = buffer
+        return loss
+
+
+def _adam(groups, lr, momentum):
+    return FusedAdam(groups, lr=lr)
+
+
+def _adamw(groups, lr, momentum):
     # decay only where a group sets it (PyTorch's default would decay every
     # parameter, biases included, by 1e-2)
-    return torch.optim.AdamW(groups, lr=lr, weight_decay=0.0, fused=fused)
+    return FusedAdamW(groups, lr=lr)
 
 
-def _sgd(groups, lr, momentum, fused):
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, fused=fused)
+def _sgd(groups, lr, momentum):
+    return FusedSGD(groups, lr=lr, momentum=momentum)
 
 
 def _by_group(
@@ -125,7 +306,7 @@ def build_optimizer(
         groups = [{"params": weights, "weight_decay": weight_decay}]
         if biases:
             groups.append({"params": biases, "weight_decay": 0.0})
-    return SOLVERS[solver].build(groups, lr=lr, momentum=momentum, fused=True)
+    return SOLVERS[solver].build(groups, lr=lr, momentum=momentum)
 
 
 def step_sizes(

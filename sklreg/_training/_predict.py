@@ -17,6 +17,7 @@ from torch import nn
 
 from ..nn import mc_dropout
 from ._data import aligned
+from ._threads import predict_threads, thread_policy
 
 #: Rows per forward pass at prediction time (bounds memory, not results: each
 #: row's output does not depend on the other rows).
@@ -87,8 +88,9 @@ def forward_outputs(
         else contextlib.nullcontext()
     )
     means, stds = [], []
+    threads = predict_threads(module, min(len(X), rows), mc_samples, X)
     try:
-        with masks:
+        with thread_policy(threads), masks:
             for start in range(0, len(X), rows):
                 out = module(aligned(X[start : start + rows]))
                 out = out if link is None else link(out)

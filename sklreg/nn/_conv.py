@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
+from ._init import uninitialized
 from ._locally_connected import LocallyConnected
 from ._multitask import dense_network
 from ._network import Network, glorot_reset_
@@ -185,7 +185,7 @@ class ConvNet(Network):
         if self._pad is not None:
             size = [s + self.kernel_size - 1 for s in size]
         if self.share_weights:
-            return skip_init(
+            return uninitialized(
                 _CONV[len(size)],
                 in_channels,
                 out_channels,

@@ -85,7 +85,9 @@ class Dropout(nn.Module):
         masked input is never built. Otherwise (training, evaluation, later
         layers) it is exactly ``linear(self(x))``.
         """
-        if self._mc is None or not self.rate or x.ndim != self.unit_dims + 1:
+        if not self.rate:  # the identity: no call of this module
+            return linear(x)
+        if self._mc is None or x.ndim != self.unit_dims + 1:
             return linear(self(x))
         self._ensure_mc_mask(x)
         mask = self._mc_mask.to(x.dtype)  # (k, in)

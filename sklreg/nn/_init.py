@@ -42,3 +42,23 @@ def glorot_uniform_(
     values = torch.empty(tensor.shape, dtype=torch.float64)
     values.uniform_(-bound, bound, generator=generator)
     return tensor.copy_(values)
+
+
+def uninitialized(module_cls, *args, **kwargs) -> torch.nn.Module:
+    """``module_cls(*args, **kwargs)`` on the CPU with its parameters left
+    uninitialized, for the caller to draw (as
+    :func:`torch.nn.utils.skip_init`, whose ``empty_like`` on the meta
+    device imports SymPy, a second's work, the first time in a process).
+
+    The module is built on the meta device (no memory, no draws from torch's
+    global generator), then each parameter and buffer is replaced by an
+    empty CPU tensor of the same shape and dtype.
+    """
+    module = module_cls(*args, device="meta", **kwargs)
+    for sub in module.modules():
+        for name, param in list(sub.named_parameters(recurse=False)):
+            empty = torch.empty(param.shape, dtype=param.dtype)
+            setattr(sub, name, torch.nn.Parameter(empty, param.requires_grad))
+        for name, buffer in list(sub.named_buffers(recurse=False)):
+            sub.register_buffer(name, torch.empty(buffer.shape, dtype=buffer.dtype))
+    return module

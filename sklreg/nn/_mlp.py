@@ -4,17 +4,17 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils import skip_init
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
+from ._init import uninitialized
 from ._network import Network
 
 
 def _linear(fan_in: int, fan_out: int, dtype: torch.dtype) -> nn.Linear:
     """An ``nn.Linear`` whose parameters are left uninitialized (see
     :meth:`Network.reset_parameters`)."""
-    return skip_init(nn.Linear, int(fan_in), int(fan_out), dtype=dtype)
+    return uninitialized(nn.Linear, int(fan_in), int(fan_out), dtype=dtype)
 
 
 class MLP(Network):

@@ -40,12 +40,23 @@ class Penalty:
     and ``__call__`` returns that part without a gradient (its value is still
     recorded). A penalty whose ``sparse_weights`` is true drives weights to
     zero; the engine then records the fraction of exactly-zero weights.
+
+    A penalty whose ``grads_parameters`` is true adds to the gradients of
+    parameters directly (not through the network's activations). When it is
+    the only such penalty and its ``handwritten_grad`` is true, the engine
+    may call :meth:`detach_grad` on the bound copy: ``__call__`` then returns
+    its value without a gradient, and the engine calls :meth:`add_grad_`
+    after each backward pass instead, with the same numbers autograd would
+    have added.
     """
 
     name: str = ""
     needs_hidden: bool = False
     proximal: bool = False
     sparse_weights: bool = False
+    grads_parameters: bool = False
+    handwritten_grad: bool = False
+    detached_: bool = False
 
     def bind(self, module: nn.Module) -> "Penalty":
         """A copy of this penalty that applies to the tensors of ``module``.
@@ -60,6 +71,16 @@ class Penalty:
         hidden: list[torch.Tensor] | None = None,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def detach_grad(self) -> None:
+        """From now on, return values without a gradient: :meth:`add_grad_`
+        adds it after the backward pass."""
+        self.detached_ = True
+
+    def add_grad_(self) -> None:
+        """Add this term's gradient to the parameters' ``grad`` (see
+        :meth:`detach_grad`)."""
         raise NotImplementedError
 
     def prox_(self, step_sizes) -> None:
@@ -102,6 +123,7 @@ class WeightNormPenalty(Penalty):
     """
 
     name = "norm_penalty"
+    grads_parameters = True
 
     def __init__(
         self,
@@ -133,12 +155,22 @@ class WeightNormPenalty(Penalty):
     def sparse_weights(self) -> bool:
         return self.l1_alpha > 0
 
+    @property
+    def handwritten_grad(self) -> bool:
+        """The squared L2 norm's gradient, ``2 * alpha * w``, is one product
+        per weight (autograd's is a graph of about five operations per
+        weight, a good part of a small network's step)."""
+        return self.norm == "l2"
+
     def bind(self, module: nn.Module) -> "WeightNormPenalty":
         bound = super().bind(module)
         bound.weights_ = weight_parameters(module)
         return bound
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        if self.detached_:
+            with torch.no_grad():
+                return self.alpha * self._omega(self.weights_)
         if not self.proximal:
             return self.alpha * self._omega(self.weights_)
         with torch.no_grad():  # minimised by prox_; recorded, not differentiated
@@ -147,6 +179,19 @@ class WeightNormPenalty(Penalty):
         if l2_share > 0:
             value = value + (self.alpha * l2_share) * squared_l2_norm(self.weights_)
         return value
+
+    @torch.no_grad()
+    def add_grad_(self) -> None:
+        """Add ``2 * alpha * w`` to the gradient of each weight ``w``.
+
+        Autograd computes ``alpha * (2 * w)``, one rounding of the same
+        product (scaling by 2 is exact), and adds it to the data loss's
+        gradient; the sum of two terms does not depend on their order, so
+        the gradients are bit for bit those of autograd.
+        """
+        weights = self.weights_
+        grads = [w.grad for w in weights]
+        torch._foreach_add_(grads, torch._foreach_mul(weights, 2.0 * self.alpha))
 
     def prox_(self, step_sizes) -> None:
         """Soft-threshold each weight by ``l1_alpha`` times its step size."""
@@ -204,6 +249,7 @@ class TiePenalty(Penalty):
     """
 
     name = "tie_penalty"
+    grads_parameters = True
 
     def __init__(self, alpha: float, groups: Sequence[Sequence[str]], norm: str = "l2"):
         self.alpha = float(alpha)
