@@ -11,7 +11,10 @@ from .helpers import noisy_data
 
 @pytest.fixture(autouse=True)
 def _single_thread():
-    """Keep torch on one thread: the suite runs many tiny fits."""
+    """Keep torch on one thread: the suite runs many tiny fits. (sklreg
+    chooses one thread for small networks itself, which is what the doctests
+    under ``sklreg/``, outside this fixture, rely on; this fixture also
+    covers the tests that build wider networks.)"""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
