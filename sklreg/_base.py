@@ -260,7 +260,11 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             )
         if self.activity_alpha > 0:
             penalties.append(ActivityPenalty(self.activity_alpha, self.activity_norm))
-        return penalties
+        return penalties + self._extra_penalties()
+
+    def _extra_penalties(self):
+        """Penalties a subclass adds after the shared ones (none here)."""
+        return []
 
     def _weight_decay(self) -> float:
         """Decoupled weight decay of ``adamw``: ``2 * alpha`` times the L2 share."""
