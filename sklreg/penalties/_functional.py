@@ -106,7 +106,7 @@ def input_group_norms(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
 
 #: Newton steps of the preconditioned block soft-thresholding (see
 #: :func:`group_soft_threshold_`); each multiplies the number of correct digits.
-GROUP_PROX_NEWTON_STEPS = 6
+GROUP_PROX_NEWTON_STEPS = 4
 
 
 @torch.no_grad()
@@ -134,11 +134,12 @@ def group_soft_threshold_(
     ``u_i = w_i * r / (r + b_i)``, where ``r = ||u||`` solves
     ``sum_i (w_i / (r + b_i))**2 = 1``. ``r`` is found by ``newton_steps``
     Newton steps on ``1 / ||w / (r + b)||_2 = 1``, a concave increasing
-    equation in ``r``, from ``r = max(0, ||w|| - max_i b_i)``, which lies
-    below the root: the steps increase ``r`` monotonically towards the
-    root, with quadratic convergence (from the single-threshold answer,
-    exact when the ``b_i`` of a group are equal). A zero group stays
-    exactly zero.
+    equation in ``r``, from ``r = max(0, ||w|| - sum_i w_i**2 b_i /
+    ||w||**2)`` (the single-threshold answer with the ``w**2``-weighted
+    mean threshold, exact when the ``b_i`` of a group are equal), which
+    lies below the root: the steps increase ``r`` monotonically towards
+    the root, with quadratic convergence. A zero group stays exactly
+    zero.
 
     Parameters
     ----------
@@ -165,18 +166,23 @@ def group_soft_threshold_(
         b if isinstance(b, torch.Tensor) else torch.full_like(t, b)
         for t, b in zip(tensors, thresholds, strict=True)
     ]
-    largest = reduce(torch.maximum, (t.amax(dim=-2, keepdim=True) for t in b))
-    radius = (norms - largest).clamp_(min=0.0)
+    # the w**2-weighted mean threshold: r + mean_b bounds the power mean
+    # M_-2(r + b) = 1 / ||(w / ||w||) / (r + b)|| from above, so that
+    # ||w|| - mean_b lies below the root
+    squares = [w.square() for w in tensors]
+    weighted = _reduce(
+        [sq.mul_(bi) for sq, bi in zip(squares, b, strict=True)], dim=-2
+    ).unsqueeze(-2)
     tiny = torch.finfo(norms.dtype).tiny
+    radius = (norms - weighted / norms.square().clamp_min(tiny)).clamp_(min=0.0)
     for _ in range(newton_steps):
         # phi = sum (w / (r + b))**2; the Newton step on phi**(-1/2) = 1 is
         # phi * (sqrt(phi) - 1) / sum (w**2 / (r + b)**3)
-        shrunk = [w / (radius + bi) for w, bi in zip(tensors, b, strict=True)]
-        phi = _reduce([s.square() for s in shrunk], dim=-2).unsqueeze(-2)
-        slope = _reduce(
-            [s.square() / (radius + bi) for s, bi in zip(shrunk, b, strict=True)],
-            dim=-2,
-        ).unsqueeze(-2)
+        denominators = [radius + bi for bi in b]
+        ratios = [(w / d).square_() for w, d in zip(tensors, denominators, strict=True)]
+        phi = _reduce(ratios, dim=-2).unsqueeze(-2)
+        torch._foreach_div_(ratios, denominators)
+        slope = _reduce(ratios, dim=-2).unsqueeze(-2)
         step = phi * (phi.sqrt() - 1.0) / slope.clamp_min(tiny)
         radius = (radius + step).clamp_(min=0.0)
     # u = w * r / (r + b): exactly 0.0 where r = 0
