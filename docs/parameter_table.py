@@ -120,6 +120,7 @@ def _descriptions():
 
     text = "\n".join(
         [_docs.ARCHITECTURE_PARAMETERS, _docs.TRAINING_PARAMETERS]
+        + [_docs.FEATURE_PARAMETERS]
         + [_docs.CONV_PARAMETERS]
     )
     found = {}

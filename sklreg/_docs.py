@@ -214,7 +214,40 @@ TRAINING_PARAMETERS = """\
         says how many epochs ran, in how long.
 """
 
-SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
+#: The feature penalty of the MLP estimators (after ``max_norm``).
+FEATURE_PARAMETERS = """\
+    feature_alpha : float, default=0.0
+        Strength of the feature-selection penalty, a group lasso on the
+        inputs: ``feature_alpha * sum over inputs j of ||W1[:, j]||_2``,
+        where ``W1[:, j]`` holds input ``j``'s outgoing weights in the first
+        layer (with towers and ``shared_layers=0``, in every tower's first
+        layer together, so that an input is kept or removed for all tasks).
+        It is minimised by proximal steps (whatever ``l1_method``): after
+        every optimizer step each input's weights are block
+        soft-thresholded, shrunk towards zero together and set to exactly
+        zero when the data pull on them (the norm of their averaged
+        gradient) is weaker than ``feature_alpha``. A removed input no longer
+        affects the predictions and has ``feature_importances_`` exactly 0;
+        ``n_features_selected_`` counts the others. The step sizes are those
+        of the L1 proximal step (see ``l1_method``); with Adam's per-weight
+        step sizes it is the preconditioned proximal step, whose fixed
+        points are the minimisers of the penalized objective. Combines with
+        ``alpha`` and ``norm``: with ``norm='l1'`` (sparse group lasso) the
+        L1 soft-thresholding comes first, then the block step, which
+        together are the exact proximal step of the sum. Recorded in
+        ``history_['feature_penalty']``. Inputs should be on one scale
+        (standardize them).
+"""
+
+_SPLIT = TRAINING_PARAMETERS.index("    tie_groups :")
+SHARED_PARAMETERS = (
+    ARCHITECTURE_PARAMETERS
+    + "\n"
+    + TRAINING_PARAMETERS[:_SPLIT]
+    + FEATURE_PARAMETERS
+    + "\n"
+    + TRAINING_PARAMETERS[_SPLIT:]
+)
 
 #: The architecture of SharedConvClassifier.
 CONV_PARAMETERS = """\
@@ -288,9 +321,10 @@ _TRAINING_ATTRIBUTES = """\
     history_ : list of dict
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
         full objective), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
-        ``activity_penalty`` (each as added to the objective, 0.0 when off),
-        ``sparsity`` (with an L1 penalty: the fraction of the weights that
-        are exactly zero at the end of the epoch), ``valid_loss`` and
+        ``activity_penalty``, ``feature_penalty`` (each as added to the
+        objective, 0.0 when off), ``sparsity`` (with an L1 or feature
+        penalty: the fraction of the weights that are exactly zero at the
+        end of the epoch), ``valid_loss`` and
         ``valid_score`` (with early stopping) and ``dur`` (seconds). Losses
         are sample-weighted means over the epoch's rows. After a refit it
         still describes the early-stopping run.
@@ -361,14 +395,21 @@ MLP_ATTRIBUTES = """\
     feature_importances_ : ndarray of shape (`n_features_in_`,)
         For each input feature, the L2 norm of its outgoing weights in the
         first layer (``np.linalg.norm(coefs_[0], axis=1)``): exactly zero
-        for an input the L1 penalty removed, which no longer affects the
-        predictions. This is the attribute
-        :class:`~sklearn.feature_selection.SelectFromModel` reads. It
+        for an input the feature penalty (``feature_alpha``) or the L1
+        penalty removed, which no longer affects the predictions. This is
+        the attribute :class:`~sklearn.feature_selection.SelectFromModel`
+        reads; ``threshold=np.finfo(float).tiny`` keeps exactly the inputs
+        whose importance is not zero (its default, ``'mean'``, keeps fewer). It
         measures first-layer weight mass, not a causal or predictive
         importance: it depends on the scale of each input (standardize
         them), and a large weight can still be cancelled further on. With
         towers and ``shared_layers=0``, the first layers of all towers
         count together.
+
+    n_features_selected_ : int
+        Number of inputs the network uses: those whose
+        ``feature_importances_`` is not zero (all of them unless a penalty
+        removed some).
 """
 
 CONV_ATTRIBUTES = f"""\

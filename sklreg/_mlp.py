@@ -1,11 +1,12 @@
 """RegularizedMLPClassifier and RegularizedMLPRegressor: the scikit-learn layer
 of the fully connected networks."""
 
-import re
 import types
+from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 
 from ._base import BaseRegularizedNet
 from ._classifier import NetClassifierMixin
@@ -13,10 +14,16 @@ from ._docs import fill_doc
 from ._plan import resolve_architecture
 from ._regressor import NetRegressorMixin
 from .nn import MLP, dense_network, parameter_names
+from .penalties import input_group_norms
 
 
 class BaseRegularizedMLP(BaseRegularizedNet):
     """Hyperparameters and network of the MLP estimators; not for direct use."""
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedNet._parameter_constraints,
+        "feature_alpha": [Interval(Real, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -29,6 +36,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         l1_ratio=0.5,
         l1_method="proximal",
         max_norm=None,
+        feature_alpha=0.0,
         tie_groups=None,
         tie_alpha=0.0,
         tie_norm="l2",
@@ -63,6 +71,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.l1_ratio = l1_ratio
         self.l1_method = l1_method
         self.max_norm = max_norm
+        self.feature_alpha = feature_alpha
         self.tie_groups = tie_groups
         self.tie_alpha = tie_alpha
         self.tie_norm = tie_norm
@@ -171,16 +180,14 @@ class BaseRegularizedMLP(BaseRegularizedNet):
     def feature_importances_(self) -> np.ndarray:
         """L2 norm of each input's outgoing weights in the first layer (the
         shared one, or every tower's first layer when none is shared)."""
-        first = [
-            weight  # (units, n_features) each
-            for name, weight in self.module_.named_parameters()
-            if name == "hidden.0.weight" or _TOWER_FIRST_LAYER.fullmatch(name)
-        ]
-        return _to_numpy(torch.linalg.vector_norm(torch.cat(first), dim=0))
+        with torch.no_grad():
+            norms = input_group_norms(self.module_.input_weights())
+        return _to_numpy(norms)
 
-
-#: Names of the first hidden layer's weights in a tower (``shared_layers=0``).
-_TOWER_FIRST_LAYER = re.compile(r"towers\.\d+\.hidden\.0\.weight")
+    @property
+    def n_features_selected_(self) -> int:
+        """Number of inputs whose ``feature_importances_`` is not zero."""
+        return int(np.count_nonzero(self.feature_importances_))
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:

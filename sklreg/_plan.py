@@ -37,6 +37,7 @@ import torch
 
 from .penalties import (
     ActivityPenalty,
+    FeatureGroupPenalty,
     Penalty,
     TiePenalty,
     WeightNormPenalty,
@@ -113,7 +114,8 @@ class Objective:
     gradient of the term it replaces), and only its L1 share is left.
     ``tie_groups`` is the parameter as given (None, ``'tasks'``, or a tuple
     of groups of names); the names are resolved against the network once it
-    exists (:func:`sklreg.penalties.resolve_tie_groups`).
+    exists (:func:`sklreg.penalties.resolve_tie_groups`). ``feature_alpha``
+    (the MLP estimators' group lasso on the inputs) is 0 for the others.
     """
 
     alpha: float
@@ -127,6 +129,7 @@ class Objective:
     tie_norm: str
     activity_alpha: float
     activity_norm: str
+    feature_alpha: float = 0.0
 
     def penalties(self, tie_groups=()) -> list[Penalty]:
         """The penalty objects of the objective (see :mod:`sklreg.penalties`),
@@ -140,6 +143,8 @@ class Objective:
             penalties.append(TiePenalty(self.tie_alpha, tie_groups, self.tie_norm))
         if self.activity_alpha > 0:
             penalties.append(ActivityPenalty(self.activity_alpha, self.activity_norm))
+        if self.feature_alpha > 0:
+            penalties.append(FeatureGroupPenalty(self.feature_alpha))
         return penalties
 
     @property
@@ -341,6 +346,8 @@ def _objective(params: Mapping[str, object]) -> Objective:
         tie_norm=params["tie_norm"],
         activity_alpha=params["activity_alpha"],
         activity_norm=params["activity_norm"],
+        # the MLP estimators only: the group lasso on the first layer's inputs
+        feature_alpha=params.get("feature_alpha", 0.0),
     )
 
 

@@ -28,6 +28,7 @@ _STYLES = {
     "norm_penalty": ("norm penalty", dict(color="C2", linestyle=":")),
     "tie_penalty": ("tying penalty", dict(color="C4", linestyle=":")),
     "activity_penalty": ("activity penalty", dict(color="C3", linestyle=":")),
+    "feature_penalty": ("feature penalty", dict(color="C5", linestyle=":")),
 }
 
 

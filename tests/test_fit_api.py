@@ -149,6 +149,7 @@ def test_fitted_attributes(data):
         "norm_penalty",
         "tie_penalty",
         "activity_penalty",
+        "feature_penalty",
         "dur",
     }
     assert est.loss_curve_ == [row["train_loss"] for row in est.history_]

@@ -20,7 +20,11 @@ def test_fit_reproduces_stored_results(name, stored):
     expected = {
         key: value for key, value in stored.items() if key.startswith(name + "/")
     }
-    assert sorted(got) == sorted(expected)
+    # every stored number is still produced; a history column added since
+    # (a new term of the record) is new information, not a changed number
+    added = set(got) - set(expected)
+    assert set(expected) <= set(got)
+    assert all(key.startswith(f"{name}/history/") for key in added), added
     exact = str(stored["cpu_capability"]) == cpu_capability()
     for key, value in expected.items():
         if exact or value.dtype.kind not in "fc":

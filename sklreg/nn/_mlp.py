@@ -94,6 +94,18 @@ class MLP(Network):
         """The dropout layer after each hidden layer."""
         return tuple(self.hidden_drop)
 
+    def input_weights(self) -> list[nn.Parameter]:
+        """The weight matrices that read the inputs: the first layer's.
+
+        Returns
+        -------
+        weights : list of Parameter of shape (units, n_features)
+            ``[hidden.0.weight]``; column ``j`` holds input ``j``'s outgoing
+            weights (the group of the feature penalty,
+            :class:`~sklreg.penalties.FeatureGroupPenalty`).
+        """
+        return [self.hidden[0].weight]
+
     def forward(self, X: torch.Tensor, return_hidden: bool = False):
         """Compute the output logits (and, optionally, the hidden activations).
 

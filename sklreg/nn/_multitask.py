@@ -229,6 +229,23 @@ class MultiTaskMLP(Network):
         """The dropout layer after each hidden layer (trunk, then towers)."""
         return tuple(self.hidden_drop)
 
+    def input_weights(self) -> list[nn.Parameter]:
+        """The weight matrices that read the inputs: the first hidden layer's.
+
+        Returns
+        -------
+        weights : list of Parameter of shape (units, n_features)
+            ``[hidden.0.weight]`` when the trunk has a layer, else every
+            tower's first layer, ``towers.{t}.hidden.0.weight``, task after
+            task. Column ``j`` of each holds input ``j``'s outgoing weights;
+            together they are input ``j``'s group in the feature penalty
+            (:class:`~sklreg.penalties.FeatureGroupPenalty`), so that an input
+            is kept or removed for all tasks at once.
+        """
+        if self.shared_layers:
+            return [self.hidden[0].weight]
+        return [tower.hidden["0"].weight for tower in self.towers]
+
     def tower_weight_groups(self) -> list[list[str]]:
         """Names of corresponding tower weights, one group per tower layer.
 

@@ -87,7 +87,9 @@ class Network(nn.Module, metaclass=ABCMeta):
       its chunks by it);
     * ``input_drop``, the :class:`~sklreg.nn.Dropout` of its input, and
       :meth:`hidden_dropouts`, the one after each hidden layer;
-    * :meth:`tower_weight_groups`, when it has one tower per task.
+    * :meth:`tower_weight_groups`, when it has one tower per task;
+    * :meth:`input_weights`, when its first layer is dense (the feature
+      penalty's groups).
 
     In return it gets the dropout accessors (:attr:`dropout`,
     :attr:`input_dropout`, :meth:`set_dropout`) and the initial weights
@@ -111,6 +113,14 @@ class Network(nn.Module, metaclass=ABCMeta):
         (what ``tie_groups='tasks'`` ties); None when the network has no
         towers."""
         return None
+
+    def input_weights(self) -> list[nn.Parameter]:
+        """The weight matrices ``(units, n_features)`` that read the inputs,
+        whose columns are the inputs' groups in the feature penalty
+        (:class:`~sklreg.penalties.FeatureGroupPenalty`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no dense layer that reads the inputs"
+        )
 
     @property
     def dropout(self) -> tuple[float, ...]:

@@ -12,6 +12,8 @@ from ..nn import weight_parameters, weighted_mean
 from ._functional import (
     NORMS,
     TIE_NORMS,
+    group_soft_threshold_,
+    input_group_norms,
     l1_norm,
     norm_shares,
     soft_threshold_,
@@ -20,7 +22,7 @@ from ._functional import (
 
 #: The penalty terms recorded in ``history_`` (each 0.0 when its regularizer is
 #: off), in the order they appear there.
-PENALTY_TERMS = ("norm_penalty", "tie_penalty", "activity_penalty")
+PENALTY_TERMS = ("norm_penalty", "tie_penalty", "activity_penalty", "feature_penalty")
 
 #: How the L1 part of a weight penalty is minimised: by a proximal step after
 #: each optimizer step, or by differentiating it with the rest of the objective.
@@ -196,6 +198,46 @@ class WeightNormPenalty(Penalty):
     def prox_(self, step_sizes) -> None:
         """Soft-threshold each weight by ``l1_alpha`` times its step size."""
         soft_threshold_(self.weights_, step_sizes(self.weights_, self.l1_alpha))
+
+
+class FeatureGroupPenalty(Penalty):
+    """``alpha * sum over inputs j of ||W1[:, j]||_2``: group lasso on the inputs.
+
+    ``W1`` is the first layer's weight matrix, as the module lists it in
+    ``module.input_weights()`` (see :meth:`sklreg.nn.MLP.input_weights`):
+    input ``j``'s group holds every first-layer weight that reads it (every
+    tower's first layer, when the tasks share no layer). The penalty is
+    minimised by proximal steps only (:meth:`prox_`, block
+    soft-thresholding after each optimizer step), so that whole inputs
+    reach exactly zero weights: the network then ignores them. ``__call__``
+    returns the value without a gradient.
+
+    Parameters
+    ----------
+    alpha : float
+        Strength of the penalty.
+    """
+
+    name = "feature_penalty"
+    proximal = True
+    sparse_weights = True
+
+    def __init__(self, alpha: float):
+        self.alpha = float(alpha)
+
+    def bind(self, module: nn.Module) -> "FeatureGroupPenalty":
+        bound = super().bind(module)
+        bound.weights_ = list(module.input_weights())
+        return bound
+
+    def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        with torch.no_grad():  # minimised by prox_; recorded, not differentiated
+            return self.alpha * input_group_norms(self.weights_).sum()
+
+    def prox_(self, step_sizes) -> None:
+        """Block soft-threshold each input's group by ``alpha`` times its step
+        sizes (see :func:`~sklreg.penalties.group_soft_threshold_`)."""
+        group_soft_threshold_(self.weights_, step_sizes(self.weights_, self.alpha))
 
 
 class ActivityPenalty(Penalty):
