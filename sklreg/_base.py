@@ -213,7 +213,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         y_encoded, n_units, data_loss = self._encode_targets(
             y, reset=not continuing, classes=classes, incremental=incremental
         )
-        weight = self._check_sample_weight(sample_weight, X)
+        weight = self._weight_classes(
+            plan.objective.class_weight,
+            y,
+            self._check_sample_weight(sample_weight, X),
+            X.dtype,
+            incremental=incremental,
+        )
         data = FitData(X, y_encoded, weight, dtype, plan.runtime.device)
 
         architecture = plan.architecture
@@ -328,6 +334,11 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         net.history_ = previous.history
         if keep_optimizer and previous.solver == net.solver:
             net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+
+    def _weight_classes(self, class_weight, y, weight, dtype, *, incremental):
+        """The training weights: ``weight`` with ``class_weight`` folded in
+        (classifiers; None elsewhere)."""
+        return weight
 
     def _stratify_labels(self, y_encoded):
         """Labels to stratify the validation split by (None: no stratification)."""

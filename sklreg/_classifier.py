@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
@@ -33,8 +35,35 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
+#: Constraints of the parameters that only classifiers have.
+CLASSIFIER_CONSTRAINTS = {
+    "class_weight": [None, StrOptions({"balanced"}), dict, list],
+}
+
+
 class NetClassifierMixin(ClassifierMixin):
     """Classifier layer; combine with :class:`~sklreg._base.BaseRegularizedNet`."""
+
+    def _weight_classes(self, class_weight, y, weight, dtype, *, incremental):
+        """``weight`` (None or the checked ``sample_weight``) times the weight
+        of each row's class under ``class_weight`` (the plan's), in ``dtype``
+        (see :func:`class_sample_weight`). ``'balanced'`` uses the class
+        frequencies of ``y``: in ``partial_fit``, those of the batch."""
+        if class_weight is None:
+            return weight
+        classes = self.classes_
+        if self.n_outputs_ > 1 and not self._is_multioutput_multiclass():
+            # multilabel: each label is a binary target of classes 0 and 1
+            classes = [np.array([0, 1])] * self.n_outputs_
+        rows = class_sample_weight(class_weight, y, classes, weight).astype(dtype)
+        if weight is not None:
+            rows = weight * rows
+        if not rows.sum() > 0:
+            raise ValueError(
+                "class_weight gives every row of y a zero weight (together "
+                "with sample_weight): at least one weight must be non-zero."
+            )
+        return rows
 
     def _encode_targets(self, y, *, reset, classes=None, incremental=False):
         check_classification_targets(y)
@@ -364,6 +393,68 @@ class NetClassifierMixin(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def class_sample_weight(class_weight, y, classes, sample_weight=None):
+    """Per-row weights of ``class_weight`` on targets ``y`` (float64).
+
+    ``classes`` is ``classes_`` (an array for one target, a list of arrays
+    for several: the classes ``0, 1`` of each label of a multilabel target).
+    ``class_weight`` is ``'balanced'``, a dict ``{class: weight}`` (classes
+    left out weigh 1) or, for several targets, a list of such dicts, one
+    per column, whose weights multiply. ``'balanced'`` gives class ``c`` the
+    weight ``n / (n_classes * n_c)`` from the classes present in ``y``, with
+    ``n`` and ``n_c`` summed over ``sample_weight`` when it is given, as
+    scikit-learn's linear models compute it (``compute_class_weight``): a
+    row repeated ``k`` times and a row of weight ``k`` then agree. Raises a
+    ``ValueError`` naming ``class_weight`` when it does not fit ``y``.
+    """
+    several = isinstance(classes, list)
+    if several:
+        if not (class_weight == "balanced" or isinstance(class_weight, list)):
+            raise ValueError(
+                f"y has {len(classes)} columns, so class_weight must be "
+                "'balanced' or a list of one dict {class: weight} per column; "
+                f"got {class_weight!r}."
+            )
+        if isinstance(class_weight, list) and len(class_weight) != len(classes):
+            raise ValueError(
+                f"class_weight holds {len(class_weight)} dicts but y has "
+                f"{len(classes)} columns: give one dict per column."
+            )
+    elif isinstance(class_weight, list):
+        raise ValueError(
+            "class_weight is a list of dicts, one per column of a multi-output "
+            "target, but y is a single target: pass one dict {class: weight}."
+        )
+    y = np.asarray(y)
+    columns = y.reshape(len(y), -1).T if several else [y.reshape(-1)]
+    known = classes if several else [classes]
+    per_column = class_weight if isinstance(class_weight, list) else None
+    rows = np.ones(len(y))
+    for column, (labels, fitted) in enumerate(zip(columns, known, strict=True)):
+        weights = class_weight if per_column is None else per_column[column]
+        where = f" (column {column} of y)" if several else ""
+        if isinstance(weights, dict):
+            unknown = [key for key in weights if key not in set(fitted.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has weights for {unknown}, which are not "
+                    f"classes of y{where}: {fitted.tolist()}."
+                )
+        # classes whose rows all weigh zero keep weight 1: their rows count
+        # for nothing either way ('balanced' would divide by zero)
+        kept = slice(None) if sample_weight is None else sample_weight > 0
+        present = np.unique(labels[kept])
+        by_class = compute_class_weight(
+            weights,
+            classes=present,
+            y=labels[kept],
+            sample_weight=None if sample_weight is None else sample_weight[kept],
+        )
+        index = np.searchsorted(present, labels).clip(max=len(present) - 1)
+        rows *= np.where(present[index] == labels, by_class[index], 1.0)
+    return rows
 
 
 def _per_task(classes) -> bool:

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRegularizedNet
-from ._classifier import NetClassifierMixin
+from ._classifier import CLASSIFIER_CONSTRAINTS, NetClassifierMixin
 from ._docs import fill_doc
 from ._plan import configured_image_shape
 from .nn import PADDINGS, ConvNet
@@ -150,6 +150,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         "pool_size": [Interval(Integral, 1, None, closed="left")],
         "padding": [StrOptions(set(PADDINGS))],
         "share_weights": ["boolean"],
+        **CLASSIFIER_CONSTRAINTS,
     }
 
     def __init__(
@@ -163,6 +164,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         share_weights=True,
         hidden_layer_sizes=(64,),
         activation="relu",
+        class_weight=None,
         shared_layers=None,
         alpha=1e-4,
         norm="l2",
@@ -203,6 +205,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.share_weights = share_weights
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.class_weight = class_weight
         self.shared_layers = shared_layers
         self.alpha = alpha
         self.norm = norm

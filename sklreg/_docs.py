@@ -205,6 +205,27 @@ TRAINING_PARAMETERS = """\
         elapsed time, estimated time left), advanced every minibatch.
 """
 
+#: The parameters that only classifiers have.
+CLASSIFIER_PARAMETERS = """\
+    class_weight : dict, list of dict or 'balanced', default=None
+        Weights of the classes in the data loss, multiplied into
+        ``sample_weight`` before training (as in scikit-learn's linear
+        models): a row of class ``c`` weighs ``class_weight[c]`` times its
+        sample weight, so a dict is exactly equivalent to passing the
+        matching ``sample_weight``. ``None``: every class weighs 1 (classes
+        left out of a dict too). ``'balanced'``: ``n_samples / (n_classes *
+        np.bincount(y))``, so that every class weighs as much in total;
+        with ``sample_weight`` the counts are sums of sample weights, as in
+        scikit-learn's linear models (``compute_class_weight``). For
+        multilabel and multi-output multiclass targets, a list of one dict
+        per column of ``y`` (the classes of a label are 0 and 1), or
+        ``'balanced'`` for every column; the weights of the columns
+        multiply, as in scikit-learn's ``compute_sample_weight``. The
+        weights also apply to the validation rows of early stopping. In
+        ``partial_fit``, ``'balanced'`` uses the class frequencies of each
+        call's batch; pass a dict for weights fixed across calls.
+"""
+
 SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
 
 #: The architecture of SharedConvClassifier.
@@ -374,17 +395,23 @@ CONV_ATTRIBUTES = f"""\
 
 _FRAGMENTS = {
     "{parameters}": SHARED_PARAMETERS,
+    "{classifier_parameters}": "\n".join(
+        (ARCHITECTURE_PARAMETERS, CLASSIFIER_PARAMETERS, TRAINING_PARAMETERS)
+    ),
     "{attributes}": SHARED_ATTRIBUTES,
     "{mlp_attributes}": MLP_ATTRIBUTES,
-    "{conv_parameters}": CONV_PARAMETERS + "\n" + TRAINING_PARAMETERS,
+    "{conv_parameters}": "\n".join(
+        (CONV_PARAMETERS, CLASSIFIER_PARAMETERS, TRAINING_PARAMETERS)
+    ),
     "{conv_attributes}": CONV_ATTRIBUTES,
 }
 
 
 def fill_doc(cls):
     """Replace each fragment line of ``cls.__doc__`` (``{parameters}``,
-    ``{attributes}``, ``{mlp_attributes}``, ``{conv_parameters}``,
-    ``{conv_attributes}``) with the fragment, at that line's indentation."""
+    ``{classifier_parameters}``, ``{attributes}``, ``{mlp_attributes}``,
+    ``{conv_parameters}``, ``{conv_attributes}``) with the fragment, at that
+    line's indentation."""
     lines = []
     for line in cls.__doc__.splitlines():
         fragment = _FRAGMENTS.get(line.strip())

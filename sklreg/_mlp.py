@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ._base import BaseRegularizedNet
-from ._classifier import NetClassifierMixin
+from ._classifier import CLASSIFIER_CONSTRAINTS, NetClassifierMixin
 from ._docs import fill_doc
 from ._plan import resolve_architecture
 from ._regressor import NetRegressorMixin
@@ -203,7 +203,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
 
     Parameters
     ----------
-    {parameters}
+    {classifier_parameters}
 
     Attributes
     ----------
@@ -245,6 +245,86 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     >>> clf.score(X_test, y_test) > 0.9
     True
     """
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        **CLASSIFIER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        class_weight=None,
+        shared_layers=None,
+        alpha=0.0001,
+        norm="l2",
+        l1_ratio=0.5,
+        l1_method="proximal",
+        max_norm=None,
+        tie_groups=None,
+        tie_alpha=0.0,
+        tie_norm="l2",
+        activity_alpha=0.0,
+        activity_norm="l1",
+        dropout=0.0,
+        input_dropout=0.0,
+        mc_samples=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=0.0001,
+        scoring=None,
+        refit=None,
+        solver="adam",
+        learning_rate_init=0.001,
+        momentum=0.9,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        warm_start=False,
+        dtype=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            shared_layers=shared_layers,
+            alpha=alpha,
+            norm=norm,
+            l1_ratio=l1_ratio,
+            l1_method=l1_method,
+            max_norm=max_norm,
+            tie_groups=tie_groups,
+            tie_alpha=tie_alpha,
+            tie_norm=tie_norm,
+            activity_alpha=activity_alpha,
+            activity_norm=activity_norm,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            mc_samples=mc_samples,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            scoring=scoring,
+            refit=refit,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            dtype=dtype,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
 
 
 @fill_doc

@@ -119,6 +119,7 @@ class Objective:
     tie_norm: str
     activity_alpha: float
     activity_norm: str
+    class_weight: str | dict | tuple[dict, ...] | None = None
 
     def penalties(self, tie_groups=()) -> list[Penalty]:
         """The penalty objects of the objective (see :mod:`sklreg.penalties`),
@@ -330,7 +331,28 @@ def _objective(params: Mapping[str, object]) -> Objective:
         tie_norm=params["tie_norm"],
         activity_alpha=params["activity_alpha"],
         activity_norm=params["activity_norm"],
+        class_weight=_class_weight(params.get("class_weight")),
     )
+
+
+def _class_weight(class_weight):
+    """``class_weight`` (classifiers) with every weight checked: a finite
+    number >= 0. Whether its classes are those of ``y`` is checked against
+    ``y`` (:func:`sklreg._classifier.class_sample_weight`)."""
+    if class_weight is None or isinstance(class_weight, str):
+        return class_weight
+    dicts = class_weight if isinstance(class_weight, list) else [class_weight]
+    for weights in dicts:
+        if not isinstance(weights, dict) or not all(
+            isinstance(w, Real) and np.isfinite(w) and w >= 0
+            for w in weights.values()
+        ):
+            raise ValueError(
+                "The 'class_weight' parameter must be None, 'balanced', a dict "
+                "{class: weight} with finite weights >= 0, or a list of such "
+                f"dicts (one per column of y). Got {class_weight!r} instead."
+            )
+    return class_weight
 
 
 def check_rules(

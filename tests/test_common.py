@@ -46,6 +46,7 @@ ESTIMATORS = [
     for extra in ({}, REGULARIZED, TOWERS, DROPOUT)
 ] + [
     RegularizedMLPClassifier(**FAST, **PROXIMAL_SGD, random_state=0),
+    RegularizedMLPClassifier(**FAST, class_weight="balanced", random_state=0),
     *(
         SharedConvClassifier(
             **FAST, conv_channels=(4,), share_weights=share_weights, random_state=0
