@@ -33,7 +33,9 @@ from sklearn.utils.validation import (
 
 from ._early_stopping import (
     check_scorer,
+    check_validation_arguments,
     refit_epochs,
+    validation_data,
     validation_scorer,
     validation_split,
 )
@@ -149,7 +151,14 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     # -- fitting ----------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)
     def fit(
-        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: MatrixLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Train the network on ``(X, y)`` for ``max_iter`` epochs.
 
@@ -163,13 +172,27 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             Non-negative weights of the rows in the data loss (and in the
             activity penalty): an integer weight is equivalent to repeating the
             row, a zero weight to leaving it out.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Validation rows, with ``y_val``. With ``early_stopping=True`` they
+            replace the ``validation_fraction`` split: all of ``X`` trains,
+            ``X_val`` is scored after every epoch, and ``refit`` retrains on
+            ``X`` and ``X_val`` together. Without early stopping their loss
+            and score are still recorded in ``history_`` (learning curves).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+                default=None
+            Targets of ``X_val`` (classes among those of ``y``).
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows (``class_weight`` applies to them
+            too).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
 
     def _validate_training_data(self, X, y, previous):
         """Validate ``(X, y)``; returns them with the training dtype.
@@ -196,10 +219,13 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             dtype = resolve_dtype(self.dtype, X.dtype)
         return X, y, dtype
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+    def _fit(
+        self, X, y, sample_weight, *, incremental, classes=None, validation=None
+    ):
         """The fit template: validate, encode, build or reuse the network, train."""
         plan = self._plan()
         schedule = plan.schedule
+        validated = check_validation_arguments(*(validation or (None,) * 3))
         if incremental and schedule.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it runs one "
@@ -233,8 +259,20 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         tie_groups = resolve_tie_groups(plan.objective.tie_groups, module)
         self._fitted_architecture = architecture
 
-        train, fit_kwargs, title = None, {}, None
-        if schedule.early_stopping:  # train on one part, score the other each epoch
+        train, fit_kwargs, title, given = None, {}, None, None
+        if validated:  # the user's validation rows
+            given = validation_data(self, validation, plan, dtype)
+            scorer = validation_scorer(
+                self, schedule.scoring, *given.raw, np.arange(len(given.y))
+            )
+            fit_kwargs = dict(valid_data=given.rows(), valid_scorer=scorer)
+            if schedule.early_stopping:
+                title = (
+                    f"Training on {X.shape[0]} rows; early stopping validates on "
+                    f"the {len(given.y)} rows of X_val (patience="
+                    f"{schedule.patience})."
+                )
+        elif schedule.early_stopping:  # train on one part, score the other
             split_seed = self._seeds.validation_split(
                 len(previous.history) if continuing else 0
             )
@@ -261,6 +299,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             seed=self._seeds.shuffle,
             epochs=1 if incremental else schedule.max_iter,
             early_stopping=schedule.early_stopping,
+            validated=validated,
             title=title,
             header=not (incremental and continuing),
         )
@@ -282,11 +321,19 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             return self
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_
-        self.validation_scores_ = [row["valid_score"] for row in self.history_]
         if schedule.refit is not None and not net.interrupted_:
             module = self._new_module(X.shape[1], n_units, architecture, dtype)
+            if given is not None:  # retrain on all the data
+                data = data.concat(given)
             self._refit(module, data_loss, plan, tie_groups, data, stopper)
         return self
+
+    def _check_validation_labels(self, y_val):
+        """Classifiers: the labels of ``y_val`` are classes of ``y``."""
+
+    def _validation_rows(self, X_val):
+        """``X_val`` as rows (the convolutional estimator flattens images)."""
+        return X_val
 
     def _refit(self, module, data_loss, plan, tie_groups, data, stopper):
         """Train ``module`` on all rows for the best epochs or updates."""
@@ -344,15 +391,20 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """Labels to stratify the validation split by (None: no stratification)."""
         return None
 
-    def _check_sample_weight(self, sample_weight, X):
+    def _check_sample_weight(self, sample_weight, X, name="sample_weight"):
         if sample_weight is None:
             return None
-        weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        try:
+            weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        except ValueError as exc:
+            if name == "sample_weight":
+                raise
+            raise ValueError(f"{name}: {exc}") from exc
         if not weight.sum() > 0:
             raise ValueError(
-                "sample_weight must contain at least one non-zero weight; all "
+                f"{name} must contain at least one non-zero weight; all "
                 "weights are zero."
             )
         return weight
@@ -383,6 +435,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         self.n_parameters_ = sum(p.numel() for _, p in named if p.requires_grad)
         self.best_epoch_ = self.best_validation_score_ = None
         self.validation_scores_ = None
+        if self.history_ and "valid_score" in self.history_[-1]:
+            self.validation_scores_ = [
+                row.get("valid_score") for row in self.history_
+            ]
         self.refit_n_iter_ = self.refit_t_ = None
 
     def __sklearn_is_fitted__(self) -> bool:

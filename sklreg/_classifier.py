@@ -44,6 +44,25 @@ CLASSIFIER_CONSTRAINTS = {
 class NetClassifierMixin(ClassifierMixin):
     """Classifier layer; combine with :class:`~sklreg._base.BaseRegularizedNet`."""
 
+    def _check_validation_labels(self, y_val):
+        """The labels of ``y_val`` must be classes of ``y`` (``classes_``)."""
+        several = self._is_multioutput_multiclass()
+        if not several and self.n_outputs_ > 1:
+            return  # multilabel: 0/1 indicators, checked with the targets
+        y_val = np.asarray(y_val)
+        columns = y_val.reshape(len(y_val), -1).T if several else [y_val.ravel()]
+        fitted = self.classes_ if several else [self.classes_]
+        if len(columns) != len(fitted):
+            return  # the wrong number of columns is reported with the targets
+        for column, (labels, classes) in enumerate(zip(columns, fitted, strict=True)):
+            unseen = np.setdiff1d(unique_labels(labels), classes)
+            if unseen.size:
+                where = f" (column {column})" if several else ""
+                raise ValueError(
+                    f"y_val contains labels {unseen.tolist()}{where} that y does "
+                    f"not have: the classes are {classes.tolist()}."
+                )
+
     def _weight_classes(self, class_weight, y, weight, dtype, *, incremental):
         """``weight`` (None or the checked ``sample_weight``) times the weight
         of each row's class under ``class_weight`` (the plan's), in ``dtype``

@@ -282,12 +282,17 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
                 "(image_shape_)."
             )
 
-    def _forward(self, X, link=None, *, return_std=False):
-        check_is_fitted(self)
+    def _validation_rows(self, X):
+        """``X`` (new rows for a fitted network) flattened to rows, with the
+        shape of 3-D/4-D input checked against ``image_shape_``."""
         X, array_shape = _flatten_images(X)
         if array_shape is not None:
             self._check_array_shape(array_shape)
-        return super()._forward(X, link, return_std=return_std)
+        return X
+
+    def _forward(self, X, link=None, *, return_std=False):
+        check_is_fitted(self)
+        return super()._forward(self._validation_rows(X), link, return_std=return_std)
 
     # -- network ----------------------------------------------------------------
     def _build_module(self, n_features, n_outputs, architecture, dtype, generator):

@@ -289,7 +289,8 @@ _TRAINING_ATTRIBUTES = """\
         ``activity_penalty`` (each as added to the objective, 0.0 when off),
         ``sparsity`` (with an L1 penalty: the fraction of the weights that
         are exactly zero at the end of the epoch), ``valid_loss`` and
-        ``valid_score`` (with early stopping) and ``dur`` (seconds). Losses
+        ``valid_score`` (with early stopping, or validation data given to
+        ``fit``) and ``dur`` (seconds). Losses
         are sample-weighted means over the epoch's rows. After a refit it
         still describes the early-stopping run.
 
@@ -310,7 +311,8 @@ _TRAINING_ATTRIBUTES = """\
         Best validation score (with early stopping).
 
     validation_scores_ : list of float or None
-        ``valid_score`` of each epoch (with early stopping).
+        ``valid_score`` of each epoch (with early stopping, or validation
+        data given to ``fit``).
 
     refit_n_iter_, refit_t_ : int or None
         Epochs and parameter updates of the refit on all rows (with

@@ -21,6 +21,7 @@ def build_net(
     epochs,
     max_updates=None,
     early_stopping=False,
+    validated=False,
     phase="training",
     title=None,
     header=True,
@@ -47,6 +48,9 @@ def build_net(
         Stop after this many parameter updates (a refit for ``'updates'``).
     early_stopping : bool, default=False
         Score a validation set after every epoch and keep the best snapshot.
+    validated : bool, default=False
+        A validation set is scored after every epoch (its columns are
+        logged), with or without early stopping.
     phase : str, default='training'
         The call's name on the progress bar (``verbose=2``).
     title : str, default=None
@@ -69,6 +73,7 @@ def build_net(
         log = EpochLog.of_objective(
             penalties,
             early_stopping=early_stopping,
+            validated=validated,
             scored=plan.schedule.scoring is not None,
             title=title,
             header=header,

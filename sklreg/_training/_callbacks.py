@@ -85,18 +85,21 @@ class EpochLog(Callback):
         self.header = header
 
     @classmethod
-    def of_objective(cls, penalties, *, early_stopping, scored, title, header):
+    def of_objective(
+        cls, penalties, *, early_stopping, scored, title, header, validated=False
+    ):
         """The table of a training call: the training loss, then the data
         loss and each active penalty (and the share of zero weights under an
-        L1 penalty), then the validation columns with ``early_stopping``
-        (``valid_score`` only when ``scored``: else it is ``-valid_loss``),
-        the last one marked on each new best epoch."""
+        L1 penalty), then the validation columns with ``early_stopping`` or
+        other ``validated`` rows (``valid_score`` only when ``scored``: else
+        it is ``-valid_loss``), the last one marked on each new best epoch
+        of early stopping."""
         keys = ["train_loss"]
         if penalties:  # else the data loss is the training loss
             keys += ["data_loss", *(penalty.name for penalty in penalties)]
         if any(penalty.sparse_weights for penalty in penalties):
             keys.append("sparsity")  # the share of exactly-zero weights
-        if early_stopping:
+        if early_stopping or validated:
             keys.append("valid_loss")
             if scored:
                 keys.append("valid_score")
