@@ -42,6 +42,7 @@ from ._early_stopping import (
 from ._plan import Architecture, Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
+    LEARNING_RATES,
     SOLVERS,
     FitData,
     as_rows,
@@ -93,8 +94,14 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "scoring": [None, StrOptions(set(get_scorer_names())), callable],
         "refit": [None, StrOptions({"epochs", "updates"})],
         "solver": [StrOptions(set(SOLVERS))],
+        "learning_rate": [StrOptions(set(LEARNING_RATES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),

@@ -155,11 +155,46 @@ TRAINING_PARAMETERS = """\
         ``alpha * sum w**2``); ``history_['norm_penalty']`` then records only
         the L1 part, if any.
 
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Schedule of the learning rate, for every solver, with
+        ``MLPClassifier``'s names. ``'constant'``: ``learning_rate_init``
+        throughout. ``'invscaling'``: after each epoch the rate becomes
+        ``learning_rate_init / (t + 1) ** power_t``, ``t`` the number of
+        training rows seen so far (scikit-learn's ``t_``; each row counted
+        by its sample weight; the first epoch runs at
+        ``learning_rate_init``). ``'adaptive'``: divided by 5 each
+        time two consecutive epochs fail to improve the training loss by
+        more than ``tol`` on the best so far (the validation score with
+        ``early_stopping=True``); PyTorch's ``ReduceLROnPlateau``. The rate
+        of each epoch is recorded in ``history_['lr']``; the proximal L1
+        steps use the current rate. ``warm_start`` and ``partial_fit``
+        continue the schedule of the recorded epochs; a refit starts it
+        afresh, on its own training loss.
+
     learning_rate_init : float, default=1e-3
-        Learning rate of the optimizer.
+        Learning rate of the optimizer (the initial one, with a schedule).
+
+    power_t : float, default=0.5
+        Exponent of ``learning_rate='invscaling'``; ignored otherwise.
 
     momentum : float, default=0.9
         Momentum of ``solver='sgd'``; ignored otherwise.
+
+    nesterovs_momentum : bool, default=False
+        Nesterov's momentum for ``solver='sgd'`` with ``momentum > 0``
+        (PyTorch's ``SGD(nesterov=True)``); ignored otherwise.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate (``solver='adam'`` or
+        ``'adamw'``), in ``[0, 1)``; ignored otherwise.
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in ``[0, 1)``; ignored
+        for ``'sgd'``.
+
+    epsilon : float, default=1e-8
+        Adam's term added to the root of the second moment for numerical
+        stability, ``> 0``; ignored for ``'sgd'``.
 
     batch_size : int or 'auto', default='auto'
         Rows per minibatch; ``'auto'`` is ``min(200, n_samples)``. A value
@@ -290,8 +325,8 @@ _TRAINING_ATTRIBUTES = """\
         ``sparsity`` (with an L1 penalty: the fraction of the weights that
         are exactly zero at the end of the epoch), ``valid_loss`` and
         ``valid_score`` (with early stopping, or validation data given to
-        ``fit``) and ``dur`` (seconds). Losses
-        are sample-weighted means over the epoch's rows. After a refit it
+        ``fit``), ``lr`` (the epoch's learning rate) and ``dur`` (seconds).
+        Losses are sample-weighted means over the epoch's rows. After a refit it
         still describes the early-stopping run.
 
     loss_curve_ : list of float

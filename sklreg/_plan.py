@@ -144,13 +144,29 @@ class Objective:
 
 @dataclass(frozen=True)
 class Optimization:
-    """The solver and its step settings."""
+    """The solver and its step settings.
+
+    ``learning_rate`` names the schedule of the learning rate (see
+    :mod:`sklreg._training._schedules`); ``nesterov`` is Nesterov's
+    momentum for ``sgd`` (off without momentum); ``betas`` and ``eps`` are
+    Adam's constants.
+    """
 
     solver: str
     learning_rate_init: float
     momentum: float
     batch_size: int | str
     shuffle: bool
+    learning_rate: str = "constant"
+    power_t: float = 0.5
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def optimizer_settings(self) -> dict:
+        """The solver's settings beyond ``lr``, ``momentum`` and the decay,
+        by the names :func:`~sklreg._training.build_optimizer` takes."""
+        return dict(nesterov=self.nesterov, betas=self.betas, eps=self.eps)
 
     def batch_size_for(self, n_samples: int) -> int:
         """Rows per minibatch on ``n_samples`` training rows (``'auto'``:
@@ -247,6 +263,13 @@ def resolve_plan(params: Mapping[str, object]) -> Plan:
             momentum=float(params["momentum"]),
             batch_size=params["batch_size"],
             shuffle=bool(params["shuffle"]),
+            learning_rate=params["learning_rate"],
+            power_t=float(params["power_t"]),
+            nesterov=bool(params["nesterovs_momentum"])
+            and params["solver"] == "sgd"
+            and params["momentum"] > 0,
+            betas=(float(params["beta_1"]), float(params["beta_2"])),
+            eps=float(params["epsilon"]),
         ),
         schedule=Schedule(
             max_iter=int(params["max_iter"]),

@@ -47,6 +47,15 @@ ESTIMATORS = [
 ] + [
     RegularizedMLPClassifier(**FAST, **PROXIMAL_SGD, random_state=0),
     RegularizedMLPClassifier(**FAST, class_weight="balanced", random_state=0),
+    RegularizedMLPClassifier(
+        **{**FAST, "learning_rate_init": 0.1},
+        learning_rate="invscaling",
+        power_t=0.25,
+        random_state=0,
+    ),
+    RegularizedMLPRegressor(
+        **FAST, learning_rate="adaptive", beta_1=0.8, random_state=0
+    ),
     *(
         SharedConvClassifier(
             **FAST, conv_channels=(4,), share_weights=share_weights, random_state=0

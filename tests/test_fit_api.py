@@ -57,6 +57,12 @@ INVALID = [
     ("solver", "lbfgs"),
     ("learning_rate_init", 0.0),
     ("momentum", 2.0),
+    ("learning_rate", "cosine"),
+    ("power_t", -0.5),
+    ("nesterovs_momentum", "yes"),
+    ("beta_1", 1.0),
+    ("beta_2", -0.1),
+    ("epsilon", 0.0),
     ("batch_size", 0),
     ("batch_size", "big"),
     ("max_iter", 0),
@@ -147,6 +153,7 @@ def test_fitted_attributes(data):
         "norm_penalty",
         "tie_penalty",
         "activity_penalty",
+        "lr",
         "dur",
     }
     assert est.loss_curve_ == [row["train_loss"] for row in est.history_]

@@ -8,6 +8,7 @@ optimizer settings and the callbacks they call for.
 
 from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
 from ._net import PenalizedNet
+from ._schedules import LearningRateSchedule
 
 
 def build_net(
@@ -61,7 +62,15 @@ def build_net(
     objective, optimization = plan.objective, plan.optimization
     verbose = plan.runtime.verbose
     penalties = objective.penalties(tie_groups)
-    callbacks = []
+    # first: the epoch's learning rate is recorded before anything reads it
+    schedule = LearningRateSchedule(
+        optimization.learning_rate,
+        optimization.learning_rate_init,
+        power_t=optimization.power_t,
+        tol=plan.schedule.tol,
+        monitor="valid_score" if early_stopping else "train_loss",
+    )
+    callbacks = [("learning_rate", schedule)]
     if early_stopping:
         stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
         callbacks.append(("early_stopping", stopper))
@@ -75,6 +84,7 @@ def build_net(
             early_stopping=early_stopping,
             validated=validated,
             scored=plan.schedule.scoring is not None,
+            lr=optimization.learning_rate != "constant",
             title=title,
             header=header,
         )
@@ -86,6 +96,7 @@ def build_net(
         solver=optimization.solver,
         lr=optimization.learning_rate_init,
         momentum=optimization.momentum,
+        optimizer_settings=optimization.optimizer_settings(),
         weight_decay=objective.weight_decay,
         batch_size=optimization.batch_size_for(n_samples),
         shuffle=optimization.shuffle,

@@ -42,6 +42,7 @@ HISTORY_KEYS = (
     "sparsity",
     "valid_loss",
     "valid_score",
+    "lr",
     "dur",
     "interrupted",
 )
@@ -73,6 +74,9 @@ class PenalizedNet(NeuralNet):
     lr : float, default=1e-3
     momentum : float, default=0.9
         Momentum of ``sgd``.
+    optimizer_settings : dict, default=None
+        Further settings of the solver: ``nesterov`` (``sgd``), ``betas``
+        and ``eps`` (``adam``, ``adamw``); PyTorch's defaults when None.
     weight_decay : float, default=0.0
         Decoupled weight decay on the weights (``adamw``).
     batch_size : int, default=200
@@ -98,6 +102,7 @@ class PenalizedNet(NeuralNet):
         solver="adam",
         lr=1e-3,
         momentum=0.9,
+        optimizer_settings=None,
         weight_decay=0.0,
         batch_size=200,
         shuffle=True,
@@ -112,6 +117,7 @@ class PenalizedNet(NeuralNet):
         self.penalties = penalties
         self.solver = solver
         self.momentum = momentum
+        self.optimizer_settings = optimizer_settings
         self.weight_decay = weight_decay
         self.shuffle = shuffle
         self.random_seed = random_seed
@@ -147,6 +153,7 @@ class PenalizedNet(NeuralNet):
             lr=self.lr,
             momentum=self.momentum,
             weight_decay=self.weight_decay,
+            **(self.optimizer_settings or {}),
         )
         return self
 

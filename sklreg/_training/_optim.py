@@ -11,18 +11,24 @@ from torch import nn
 from ..nn import weight_parameters
 
 
-def _adam(groups, lr, momentum, fused):
-    return torch.optim.Adam(groups, lr=lr, fused=fused)
+def _adam(groups, *, lr, betas, eps, fused, **unused):
+    return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps, fused=fused)
 
 
-def _adamw(groups, lr, momentum, fused):
+def _adamw(groups, *, lr, betas, eps, fused, **unused):
     # decay only where a group sets it (PyTorch's default would decay every
     # parameter, biases included, by 1e-2)
-    return torch.optim.AdamW(groups, lr=lr, weight_decay=0.0, fused=fused)
+    return torch.optim.AdamW(
+        groups, lr=lr, betas=betas, eps=eps, weight_decay=0.0, fused=fused
+    )
 
 
-def _sgd(groups, lr, momentum, fused):
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, fused=fused)
+def _sgd(groups, *, lr, momentum, nesterov, fused, **unused):
+    # Nesterov's momentum needs some momentum (PyTorch refuses it at 0)
+    nesterov = nesterov and momentum > 0
+    return torch.optim.SGD(
+        groups, lr=lr, momentum=momentum, nesterov=nesterov, fused=fused
+    )
 
 
 def _by_group(
@@ -44,8 +50,11 @@ def _sgd_step_sizes(optimizer, params, scale) -> list[float]:
     ``lr / (1 - momentum)`` times ``(1 - momentum) * b``, an exponential
     moving average of the gradients. That is the step size along the
     averaged gradient, and the one a proximal step must use for its fixed
-    points to be the minimisers of the penalized objective. (Assumes no
-    dampening and no Nesterov momentum, as ``_sgd`` builds it.)
+    points to be the minimisers of the penalized objective. Nesterov's
+    momentum steps by ``lr * (g + momentum * b)``, which at a fixed point
+    (``b = g / (1 - momentum)``) is the same ``lr / (1 - momentum)`` times
+    ``g``, so the same step size applies. (Assumes no dampening, as ``_sgd``
+    builds it.)
     """
     sizes = [0.0] * len(params)
     for group, held in _by_group(optimizer, params):
@@ -108,8 +117,15 @@ def build_optimizer(
     lr: float,
     momentum: float = 0.9,
     weight_decay: float = 0.0,
+    *,
+    nesterov: bool = False,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
 ) -> torch.optim.Optimizer:
     """Build the optimizer of ``solver`` over the trainable parameters of ``module``.
+
+    ``momentum`` and ``nesterov`` configure ``sgd``; ``betas`` and ``eps``
+    ``adam`` and ``adamw``.
 
     ``weight_decay`` (the decoupled decay of ``adamw``) applies to the weights
     only: biases then form a second parameter group without decay. Without
@@ -125,7 +141,15 @@ def build_optimizer(
         groups = [{"params": weights, "weight_decay": weight_decay}]
         if biases:
             groups.append({"params": biases, "weight_decay": 0.0})
-    return SOLVERS[solver].build(groups, lr=lr, momentum=momentum, fused=True)
+    return SOLVERS[solver].build(
+        groups,
+        lr=lr,
+        momentum=momentum,
+        nesterov=nesterov,
+        betas=betas,
+        eps=eps,
+        fused=True,
+    )
 
 
 def step_sizes(
