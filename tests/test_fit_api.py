@@ -88,6 +88,28 @@ def test_invalid_hyperparameter_raises_before_training(
     assert not hasattr(est, "net_")
 
 
+#: Invalid values of the parameters only classifiers have.
+INVALID_CLASSIFIER = [
+    ("class_weight", "even"),
+    ("class_weight", {0: -1.0}),
+    ("class_weight", 3),
+]
+
+
+@pytest.mark.parametrize(
+    "Estimator", [RegularizedMLPClassifier, SharedConvClassifier]
+)
+@pytest.mark.parametrize(("param", "value"), INVALID_CLASSIFIER)
+def test_invalid_classifier_hyperparameter_raises_before_training(
+    Estimator, param, value, data, forbid_training
+):
+    X, y = data
+    est = Estimator(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=param):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+
+
 def test_cuda_unavailable_is_a_clear_error(data):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
