@@ -190,7 +190,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         learning_rate_init=1e-3,
         power_t=0.5,
         momentum=0.9,
-        nesterovs_momentum=False,
+        nesterovs_momentum=True,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,

@@ -180,9 +180,10 @@ TRAINING_PARAMETERS = """\
     momentum : float, default=0.9
         Momentum of ``solver='sgd'``; ignored otherwise.
 
-    nesterovs_momentum : bool, default=False
+    nesterovs_momentum : bool, default=True
         Nesterov's momentum for ``solver='sgd'`` with ``momentum > 0``
-        (PyTorch's ``SGD(nesterov=True)``); ignored otherwise.
+        (PyTorch's ``SGD(nesterov=True)``), as in scikit-learn's MLP;
+        ``False`` gives plain (heavy-ball) momentum. Ignored otherwise.
 
     beta_1 : float, default=0.9
         Decay rate of Adam's first-moment estimate (``solver='adam'`` or
