@@ -117,9 +117,12 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
     # -- what subclasses define -----------------------------------------------
     @abstractmethod
-    def _encode_targets(self, y, *, reset, classes=None, incremental=False):
+    def _encode_targets(
+        self, y, *, reset, classes=None, incremental=False, objective=None
+    ):
         """Validate ``y``, set the target attributes when ``reset``, and return
-        ``(y_encoded, n_output_units, data_loss)``.
+        ``(y_encoded, n_output_units, data_loss)``; ``objective`` is the
+        plan's :class:`~sklreg._plan.Objective` (which data loss).
 
         When continuing a fit (not ``reset``), ``y`` must agree with the first
         fit: ``incremental`` tells ``partial_fit`` (which may see a subset of
@@ -244,7 +247,11 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             X, y, previous if continuing else None
         )
         y_encoded, n_units, data_loss = self._encode_targets(
-            y, reset=not continuing, classes=classes, incremental=incremental
+            y,
+            reset=not continuing,
+            classes=classes,
+            incremental=incremental,
+            objective=plan.objective,
         )
         weight = self._weight_classes(
             plan.objective.class_weight,

@@ -84,7 +84,9 @@ class NetClassifierMixin(ClassifierMixin):
             )
         return rows
 
-    def _encode_targets(self, y, *, reset, classes=None, incremental=False):
+    def _encode_targets(
+        self, y, *, reset, classes=None, incremental=False, objective=None
+    ):
         check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)

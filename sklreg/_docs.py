@@ -262,6 +262,25 @@ CLASSIFIER_PARAMETERS = """\
         call's batch; pass a dict for weights fixed across calls.
 """
 
+#: The parameters that only regressors have.
+REGRESSOR_PARAMETERS = """\
+    loss : {'squared_error', 'absolute_error', 'huber', 'poisson'}, \
+            default='squared_error'
+        The data loss, with scikit-learn's names, per output ``r = f(x) -
+        y``: ``'squared_error'`` ``r**2`` (no 1/2 factor);
+        ``'absolute_error'`` ``|r|``, whose minimiser is the conditional
+        median, robust to gross outliers in ``y``; ``'huber'``, PyTorch's
+        Huber loss with ``delta=1.0``, ``r**2 / 2`` for ``|r| <= 1`` and
+        ``|r| - 1/2`` beyond: the delta is in the units of ``y`` as given
+        (standardize ``y``, e.g. divide it by its standard deviation, for
+        the quadratic zone to span one standard deviation); ``'poisson'``,
+        the half Poisson deviance ``mu - y log(mu) + y log(y) - y`` with a
+        log link, ``mu = exp(f(x))``: ``predict`` returns ``mu``, always
+        positive, and ``y`` must be non-negative counts or rates (negative
+        targets raise). ``score`` is R^2 for every loss; the validation loss
+        of early stopping is this loss.
+"""
+
 SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS
 
 #: The architecture of SharedConvClassifier.
@@ -433,6 +452,9 @@ CONV_ATTRIBUTES = f"""\
 
 _FRAGMENTS = {
     "{parameters}": SHARED_PARAMETERS,
+    "{regressor_parameters}": "\n".join(
+        (ARCHITECTURE_PARAMETERS, REGRESSOR_PARAMETERS, TRAINING_PARAMETERS)
+    ),
     "{classifier_parameters}": "\n".join(
         (ARCHITECTURE_PARAMETERS, CLASSIFIER_PARAMETERS, TRAINING_PARAMETERS)
     ),
@@ -447,7 +469,8 @@ _FRAGMENTS = {
 
 def fill_doc(cls):
     """Replace each fragment line of ``cls.__doc__`` (``{parameters}``,
-    ``{classifier_parameters}``, ``{attributes}``, ``{mlp_attributes}``,
+    ``{classifier_parameters}``, ``{regressor_parameters}``,
+    ``{attributes}``, ``{mlp_attributes}``,
     ``{conv_parameters}``, ``{conv_attributes}``) with the fragment, at that
     line's indentation."""
     lines = []

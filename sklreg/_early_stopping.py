@@ -61,7 +61,7 @@ def validation_data(estimator, validation, plan, dtype) -> FitData:
     try:
         estimator._check_validation_labels(y_val)
         y_encoded, _, _ = estimator._encode_targets(
-            y_val, reset=False, incremental=True
+            y_val, reset=False, incremental=True, objective=plan.objective
         )
     except ValueError as exc:
         raise ValueError(f"y_val does not fit the targets of y: {exc}") from exc

@@ -10,7 +10,7 @@ from ._base import BaseRegularizedNet
 from ._classifier import CLASSIFIER_CONSTRAINTS, NetClassifierMixin
 from ._docs import fill_doc
 from ._plan import resolve_architecture
-from ._regressor import NetRegressorMixin
+from ._regressor import REGRESSOR_CONSTRAINTS, NetRegressorMixin
 from .nn import MLP, dense_network, parameter_names
 
 
@@ -357,15 +357,15 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
 
     Minimises ``data_loss + alpha * Omega(weights) + tie penalty + activity
     penalty`` with minibatch gradient steps, where ``data_loss`` is the
-    sample-weighted mean over rows of the squared error averaged over outputs
-    (no 1/2 factor). Supports single- and multi-output targets; the outputs
-    of a multi-output target are tasks, which may share all, some or none of
-    the hidden layers (``shared_layers``) and be tied softly
-    (``tie_groups``).
+    sample-weighted mean over rows of the ``loss`` averaged over outputs (by
+    default the squared error, with no 1/2 factor). Supports single- and
+    multi-output targets; the outputs of a multi-output target are tasks,
+    which may share all, some or none of the hidden layers
+    (``shared_layers``) and be tied softly (``tie_groups``).
 
     Parameters
     ----------
-    {parameters}
+    {regressor_parameters}
 
     Attributes
     ----------
@@ -396,3 +396,95 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
     >>> reg.predict(X[:3]).shape
     (3,)
     """
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        **REGRESSOR_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        shared_layers=None,
+        alpha=1e-4,
+        norm="l2",
+        l1_ratio=0.5,
+        l1_method="proximal",
+        max_norm=None,
+        tie_groups=None,
+        tie_alpha=0.0,
+        tie_norm="l2",
+        activity_alpha=0.0,
+        activity_norm="l1",
+        dropout=0.0,
+        input_dropout=0.0,
+        mc_samples=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        scoring=None,
+        refit=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        warm_start=False,
+        dtype=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            shared_layers=shared_layers,
+            alpha=alpha,
+            norm=norm,
+            l1_ratio=l1_ratio,
+            l1_method=l1_method,
+            max_norm=max_norm,
+            tie_groups=tie_groups,
+            tie_alpha=tie_alpha,
+            tie_norm=tie_norm,
+            activity_alpha=activity_alpha,
+            activity_norm=activity_norm,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            mc_samples=mc_samples,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            scoring=scoring,
+            refit=refit,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            dtype=dtype,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.loss = loss

@@ -105,7 +105,9 @@ class Objective:
     gradient of the term it replaces), and only its L1 share is left.
     ``tie_groups`` is the parameter as given (None, ``'tasks'``, or a tuple
     of groups of names); the names are resolved against the network once it
-    exists (:func:`sklreg.penalties.resolve_tie_groups`).
+    exists (:func:`sklreg.penalties.resolve_tie_groups`). ``class_weight``
+    (classifiers) weighs the rows of the data term; ``loss`` (regressors)
+    names the data loss of :data:`sklreg.nn.DATA_LOSSES`.
     """
 
     alpha: float
@@ -120,6 +122,7 @@ class Objective:
     activity_alpha: float
     activity_norm: str
     class_weight: str | dict | tuple[dict, ...] | None = None
+    loss: str = "squared_error"
 
     def penalties(self, tie_groups=()) -> list[Penalty]:
         """The penalty objects of the objective (see :mod:`sklreg.penalties`),
@@ -355,6 +358,7 @@ def _objective(params: Mapping[str, object]) -> Objective:
         activity_alpha=params["activity_alpha"],
         activity_norm=params["activity_norm"],
         class_weight=_class_weight(params.get("class_weight")),
+        loss=params.get("loss", "squared_error"),
     )
 
 

@@ -56,6 +56,7 @@ ESTIMATORS = [
     RegularizedMLPRegressor(
         **FAST, learning_rate="adaptive", beta_1=0.8, random_state=0
     ),
+    RegularizedMLPRegressor(**FAST, loss="huber", random_state=0),
     *(
         SharedConvClassifier(
             **FAST, conv_channels=(4,), share_weights=share_weights, random_state=0

@@ -110,6 +110,21 @@ def test_invalid_classifier_hyperparameter_raises_before_training(
     assert not hasattr(est, "net_")
 
 
+#: Invalid values of the parameters only regressors have.
+INVALID_REGRESSOR = [("loss", "l3"), ("loss", "log_loss"), ("loss", None)]
+
+
+@pytest.mark.parametrize(("param", "value"), INVALID_REGRESSOR)
+def test_invalid_regressor_hyperparameter_raises_before_training(
+    param, value, data, forbid_training
+):
+    X, y = data
+    est = RegularizedMLPRegressor(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=param):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+
+
 def test_cuda_unavailable_is_a_clear_error(data):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")

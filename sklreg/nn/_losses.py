@@ -29,6 +29,31 @@ def squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output - target).square().mean(dim=1)
 
 
+def absolute_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Absolute error ``(n, n_outputs)``, averaged over outputs."""
+    return (output - target).abs().mean(dim=1)
+
+
+#: Where the Huber loss turns from quadratic to linear, in target units.
+HUBER_DELTA = 1.0
+
+
+def huber(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Huber loss ``(n, n_outputs)`` with ``delta = HUBER_DELTA``, averaged
+    over outputs: ``r**2 / 2`` for ``|r| <= delta``, else
+    ``delta * (|r| - delta / 2)`` (PyTorch's ``huber_loss``)."""
+    loss = F.huber_loss(output, target, reduction="none", delta=HUBER_DELTA)
+    return loss.mean(dim=1)
+
+
+def poisson(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Half Poisson deviance ``(n, n_outputs)`` of the log-mean ``output``,
+    averaged over outputs: ``mu - y * log(mu) + y * log(y) - y`` with
+    ``mu = exp(output)``; zero where ``mu == y``."""
+    loss = output.exp() - target * output + torch.xlogy(target, target) - target
+    return loss.mean(dim=1)
+
+
 def weighted_mean(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
     """Mean of ``values`` weighted by ``weight`` (plain mean when ``None``)."""
     if weight is None:
@@ -41,7 +66,21 @@ DATA_LOSSES = {
     "cross_entropy": cross_entropy,
     "binary_cross_entropy": binary_cross_entropy,
     "squared_error": squared_error,
+    "absolute_error": absolute_error,
+    "huber": huber,
+    "poisson": poisson,
 }
+
+#: The losses of a regressor whose output is the log of the prediction.
+LOG_LINK_LOSSES = frozenset({"poisson"})
+
+def _mean_huber(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.huber_loss(output, target, delta=HUBER_DELTA)
+
+
+def _mean_poisson(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return poisson(output, target).mean()
+
 
 #: The unweighted mean of each loss as one fused call (equal to
 #: ``DATA_LOSSES[name](...).mean()``, cheaper per minibatch).
@@ -49,6 +88,9 @@ _MEAN_LOSSES = {
     "cross_entropy": F.cross_entropy,
     "binary_cross_entropy": F.binary_cross_entropy_with_logits,
     "squared_error": F.mse_loss,
+    "absolute_error": F.l1_loss,
+    "huber": _mean_huber,
+    "poisson": _mean_poisson,
 }
 
 
@@ -86,7 +128,8 @@ class DataLoss(nn.Module):
 
     Parameters
     ----------
-    name : {'cross_entropy', 'binary_cross_entropy', 'squared_error'}
+    name : {'cross_entropy', 'binary_cross_entropy', 'squared_error', \
+            'absolute_error', 'huber', 'poisson'}
         Key of :data:`DATA_LOSSES`.
     n_classes : sequence of int, default=None
         For ``'cross_entropy'`` on several tasks at once: the number of
