@@ -86,6 +86,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "activity_norm": [StrOptions({"l1", "l2"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
         "mc_samples": [Interval(Integral, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],

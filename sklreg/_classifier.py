@@ -14,12 +14,13 @@ array per column, ``predict_proba`` a list with one array per column.
 from __future__ import annotations
 
 from functools import partial
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 #: Constraints of the parameters that only classifiers have.
 CLASSIFIER_CONSTRAINTS = {
     "class_weight": [None, StrOptions({"balanced"}), dict, list],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
 }
 
 
@@ -87,6 +89,7 @@ class NetClassifierMixin(ClassifierMixin):
     def _encode_targets(
         self, y, *, reset, classes=None, incremental=False, objective=None
     ):
+        smoothing = 0.0 if objective is None else objective.label_smoothing
         check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -94,7 +97,11 @@ class NetClassifierMixin(ClassifierMixin):
         per_task = _per_task(classes) if reset else self._is_multioutput_multiclass()
         if y.ndim == 2 and (target_type == "multiclass-multioutput" or per_task):
             return self._encode_tasks(
-                y, reset=reset, classes=classes, incremental=incremental
+                y,
+                reset=reset,
+                classes=classes,
+                incremental=incremental,
+                smoothing=smoothing,
             )
         if reset and per_task:
             raise ValueError(
@@ -102,7 +109,7 @@ class NetClassifierMixin(ClassifierMixin):
                 "a single column."
             )
         if target_type == "multilabel-indicator":
-            return self._encode_multilabel(y, reset=reset)
+            return self._encode_multilabel(y, reset=reset, smoothing=smoothing)
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"{type(self).__name__} supports binary, multiclass, multilabel "
@@ -127,11 +134,12 @@ class NetClassifierMixin(ClassifierMixin):
             return (
                 codes.astype(np.float64).reshape(-1, 1),
                 1,
-                DataLoss("binary_cross_entropy"),
+                DataLoss("binary_cross_entropy", label_smoothing=smoothing),
             )
-        return codes.astype(np.int64), len(self.classes_), DataLoss("cross_entropy")
+        loss = DataLoss("cross_entropy", label_smoothing=smoothing)
+        return codes.astype(np.int64), len(self.classes_), loss
 
-    def _encode_multilabel(self, y, *, reset):
+    def _encode_multilabel(self, y, *, reset, smoothing=0.0):
         if reset:
             self.classes_ = np.arange(y.shape[1])
             self.n_outputs_ = y.shape[1]
@@ -140,9 +148,10 @@ class NetClassifierMixin(ClassifierMixin):
                 f"y has {y.shape[1]} labels but the network was fitted with "
                 f"{self._fitted_target_description()}."
             )
-        return y.astype(np.float64), y.shape[1], DataLoss("binary_cross_entropy")
+        loss = DataLoss("binary_cross_entropy", label_smoothing=smoothing)
+        return y.astype(np.float64), y.shape[1], loss
 
-    def _encode_tasks(self, y, *, reset, classes, incremental):
+    def _encode_tasks(self, y, *, reset, classes, incremental, smoothing=0.0):
         """Multi-output multiclass targets: class indices, one column per task."""
         n_tasks = y.shape[1]
         if reset:
@@ -204,7 +213,9 @@ class NetClassifierMixin(ClassifierMixin):
             ]
         )
         n_classes = [len(c) for c in self.classes_]
-        loss = DataLoss("cross_entropy", n_classes=n_classes)
+        loss = DataLoss(
+            "cross_entropy", n_classes=n_classes, label_smoothing=smoothing
+        )
         return codes.astype(np.int64), sum(n_classes), loss
 
     def _is_multioutput_multiclass(self) -> bool:

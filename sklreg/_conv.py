@@ -165,6 +165,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         hidden_layer_sizes=(64,),
         activation="relu",
         class_weight=None,
+        label_smoothing=0.0,
         shared_layers=None,
         alpha=1e-4,
         norm="l2",
@@ -178,6 +179,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        input_noise=0.0,
         mc_samples=0,
         early_stopping=False,
         validation_fraction=0.1,
@@ -212,6 +214,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.shared_layers = shared_layers
         self.alpha = alpha
         self.norm = norm
@@ -225,6 +228,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.activity_norm = activity_norm
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.input_noise = input_noise
         self.mc_samples = mc_samples
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

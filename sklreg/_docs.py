@@ -105,6 +105,15 @@ TRAINING_PARAMETERS = """\
     input_dropout : float, default=0.0
         Dropout rate of the input features, in ``[0, 1)``.
 
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the inputs while
+        training (Keras' ``GaussianNoise``), in the units of ``X`` as given
+        (standardize the features first): a fresh draw for every row of
+        every minibatch, seeded by ``random_state`` like the dropout masks,
+        drawn in float32 whatever the dtype. Validation rows and prediction
+        see the inputs unchanged. For a linear model it acts as an L2
+        penalty (Bishop, 1995); no term of ``history_`` records it.
+
     mc_samples : int, default=0
         Monte-Carlo dropout at prediction time. ``0`` predicts with the
         deterministic network. ``k >= 1`` averages the outputs of ``k``
@@ -260,6 +269,15 @@ CLASSIFIER_PARAMETERS = """\
         weights also apply to the validation rows of early stopping. In
         ``partial_fit``, ``'balanced'`` uses the class frequencies of each
         call's batch; pass a dict for weights fixed across calls.
+
+    label_smoothing : float, default=0.0
+        Share ``eps`` in ``[0, 1)`` of each training target spread evenly
+        over the classes, PyTorch's meaning: the cross-entropy compares the
+        softmax with ``(1 - eps) * one_hot + eps / n_classes`` (per column
+        of a multi-output target). Binary and multilabel targets smooth
+        each binary target to ``y * (1 - eps) + eps / 2``. It keeps the
+        predicted probabilities from certainty; ``history_`` and the
+        validation loss of early stopping record the smoothed loss.
 """
 
 #: The parameters that only regressors have.

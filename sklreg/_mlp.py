@@ -35,6 +35,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        input_noise=0.0,
         mc_samples=0,
         early_stopping=False,
         validation_fraction=0.1,
@@ -75,6 +76,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.activity_norm = activity_norm
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.input_noise = input_noise
         self.mc_samples = mc_samples
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -269,6 +271,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
         activation="relu",
         *,
         class_weight=None,
+        label_smoothing=0.0,
         shared_layers=None,
         alpha=1e-4,
         norm="l2",
@@ -282,6 +285,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        input_noise=0.0,
         mc_samples=0,
         early_stopping=False,
         validation_fraction=0.1,
@@ -323,6 +327,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
             activity_norm=activity_norm,
             dropout=dropout,
             input_dropout=input_dropout,
+            input_noise=input_noise,
             mc_samples=mc_samples,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
@@ -349,6 +354,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
             verbose=verbose,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
 
 @fill_doc
@@ -421,6 +427,7 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        input_noise=0.0,
         mc_samples=0,
         early_stopping=False,
         validation_fraction=0.1,
@@ -462,6 +469,7 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
             activity_norm=activity_norm,
             dropout=dropout,
             input_dropout=input_dropout,
+            input_noise=input_noise,
             mc_samples=mc_samples,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,

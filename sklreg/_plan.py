@@ -71,7 +71,9 @@ class Architecture:
     """The network: its layers, towers and dropout rates.
 
     ``dropout`` holds one rate per hidden layer. ``conv`` is set for the
-    convolutional estimator only.
+    convolutional estimator only. ``input_noise``, the standard deviation of
+    the Gaussian noise on the training inputs, is applied by the engine
+    (:class:`~sklreg._training.PenalizedNet`), not by a layer.
     """
 
     hidden_layer_sizes: tuple[int, ...]
@@ -80,6 +82,7 @@ class Architecture:
     dropout: tuple[float, ...]
     input_dropout: float
     conv: ConvLayers | None = None
+    input_noise: float = 0.0
 
     def shapes(self) -> dict[str, object]:
         """The settings that fix the shapes of the parameters, by parameter
@@ -123,6 +126,7 @@ class Objective:
     activity_norm: str
     class_weight: str | dict | tuple[dict, ...] | None = None
     loss: str = "squared_error"
+    label_smoothing: float = 0.0
 
     def penalties(self, tie_groups=()) -> list[Penalty]:
         """The penalty objects of the objective (see :mod:`sklreg.penalties`),
@@ -328,6 +332,7 @@ def resolve_architecture(params: Mapping[str, object]) -> Architecture:
         dropout=_dropout_rates(params["dropout"], hidden),
         input_dropout=float(params["input_dropout"]),
         conv=conv,
+        input_noise=float(params["input_noise"]),
     )
 
 
@@ -359,6 +364,7 @@ def _objective(params: Mapping[str, object]) -> Objective:
         activity_norm=params["activity_norm"],
         class_weight=_class_weight(params.get("class_weight")),
         loss=params.get("loss", "squared_error"),
+        label_smoothing=float(params.get("label_smoothing", 0.0)),
     )
 
 

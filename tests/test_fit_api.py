@@ -39,6 +39,8 @@ INVALID = [
     ("dropout", [-0.1]),
     ("dropout", ["high"]),
     ("input_dropout", -0.5),
+    ("input_noise", -0.1),
+    ("input_noise", "loud"),
     ("mc_samples", -1),
     ("mc_samples", 1.5),
     ("early_stopping", "yes"),
@@ -93,6 +95,8 @@ INVALID_CLASSIFIER = [
     ("class_weight", "even"),
     ("class_weight", {0: -1.0}),
     ("class_weight", 3),
+    ("label_smoothing", 1.0),
+    ("label_smoothing", -0.1),
 ]
 
 

@@ -102,6 +102,7 @@ def build_net(
         shuffle=optimization.shuffle,
         random_seed=seed,
         max_updates=max_updates,
+        input_noise=plan.architecture.input_noise,
         max_epochs=epochs,
         callbacks=callbacks,
         device=str(plan.runtime.device),

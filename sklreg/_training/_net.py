@@ -48,6 +48,9 @@ HISTORY_KEYS = (
 )
 
 
+#: Key that derives the seed of the input noise of an epoch.
+_NOISE_KEY = 2
+
 #: Stands for ``module_`` in the pickled state of a net (see ``__getstate__``).
 _TRAINED_MODULE = "<module_>"
 
@@ -88,6 +91,11 @@ class PenalizedNet(NeuralNet):
     max_updates : int, default=None
         If set, each training call stops after this many parameter updates,
         possibly in the middle of an epoch.
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to each training
+        minibatch's inputs (never to validation or prediction inputs); drawn
+        in float32 from a seeded generator of its own, so that the draws do
+        not depend on the dtype and leave the dropout masks unchanged.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``max_epochs``, ``callbacks``,
         ``device``, ``verbose``, ...).
@@ -108,6 +116,7 @@ class PenalizedNet(NeuralNet):
         shuffle=True,
         random_seed=0,
         max_updates=None,
+        input_noise=0.0,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
@@ -122,6 +131,7 @@ class PenalizedNet(NeuralNet):
         self.shuffle = shuffle
         self.random_seed = random_seed
         self.max_updates = max_updates
+        self.input_noise = input_noise
 
     # -- persistence ----------------------------------------------------------
     def __getstate__(self):
@@ -226,6 +236,10 @@ class PenalizedNet(NeuralNet):
         self.diverged_ = self.interrupted_ = False
         self.updates_left_ = self.max_updates
         masks = torch.Generator(self.device).manual_seed(self._seeds()[1])
+        self.noise_ = None
+        if self.input_noise:  # a stream of its own: the masks stay the same
+            seed = derive_seeds(self.random_seed, len(self.history), _NOISE_KEY)[0]
+            self.noise_ = torch.Generator(self.device).manual_seed(seed)
         unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)
@@ -261,7 +275,7 @@ class PenalizedNet(NeuralNet):
         finally:
             # bound tensors are per training call: never pickled, always fresh
             del self.penalties_, self.proximal_, self.sparsity_weights_
-            del self.trainable_params_
+            del self.trainable_params_, self.noise_
         return self
 
     def _parameter_copy(self) -> list[torch.Tensor]:
@@ -310,8 +324,17 @@ class PenalizedNet(NeuralNet):
         terms["loss"] = loss
         return terms
 
+    def _noisy(self, X: torch.Tensor) -> torch.Tensor:
+        """``X`` plus Gaussian noise of standard deviation ``input_noise``."""
+        noise = torch.randn(
+            X.shape, dtype=torch.float32, device=X.device, generator=self.noise_
+        )
+        return X + self.input_noise * noise.to(X.dtype)
+
     def train_step(self, batch, **fit_params):
         X, y, sample_weight = batch
+        if self.noise_ is not None:
+            X = self._noisy(X)
         for param in self.trainable_params_:  # zero_grad(set_to_none=True), leaner
             param.grad = None
         terms = self.objective(X, y, sample_weight)

@@ -137,14 +137,30 @@ class DataLoss(nn.Module):
         task, side by side (task 0's classes first), the target one column
         of class indices per task, and the loss of a row is the mean over
         tasks of each task's softmax cross-entropy.
+    label_smoothing : float, default=0.0
+        For the cross-entropies: the share ``eps`` of each target spread
+        evenly over the classes, PyTorch's meaning. ``'cross_entropy'``
+        compares the softmax with ``(1 - eps) * one_hot + eps / n_classes``
+        (per task); ``'binary_cross_entropy'`` smooths each binary target
+        to ``y * (1 - eps) + eps / 2``.
     """
 
-    def __init__(self, name: str, n_classes: Sequence[int] | None = None):
+    def __init__(
+        self,
+        name: str,
+        n_classes: Sequence[int] | None = None,
+        label_smoothing: float = 0.0,
+    ):
         super().__init__()
         if n_classes is not None and name != "cross_entropy":
             raise ValueError(
                 f"n_classes applies to the 'cross_entropy' loss, not to {name!r}"
             )
+        if label_smoothing and name not in ("cross_entropy", "binary_cross_entropy"):
+            raise ValueError(
+                f"label_smoothing applies to the cross-entropies, not to {name!r}"
+            )
+        self.label_smoothing = float(label_smoothing)
         self.name = name
         self.n_classes = None if n_classes is None else tuple(map(int, n_classes))
         self._per_sample = DATA_LOSSES[name]
@@ -169,6 +185,8 @@ class DataLoss(nn.Module):
         target: torch.Tensor,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        if self.label_smoothing:
+            return weighted_mean(self._smoothed(output, target), weight)
         if self.n_classes is not None:
             widest, columns = self._widest, self.task_columns
             if weight is None:
@@ -178,6 +196,22 @@ class DataLoss(nn.Module):
         if weight is None:
             return self._mean(output, target)
         return weighted_mean(self._per_sample(output, target), weight)
+
+    def _smoothed(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-row loss against smoothed targets."""
+        eps = self.label_smoothing
+        if self.name == "binary_cross_entropy":
+            return binary_cross_entropy(output, target * (1.0 - eps) + eps / 2)
+        if self.n_classes is None:
+            return F.cross_entropy(
+                output, target, reduction="none", label_smoothing=eps
+            )
+        blocks = output.split(self.n_classes, dim=1)  # one softmax per task
+        losses = [
+            F.cross_entropy(block, target[:, t], reduction="none", label_smoothing=eps)
+            for t, block in enumerate(blocks)
+        ]
+        return torch.stack(losses, dim=1).mean(dim=1)
 
     def extra_repr(self) -> str:
         if self.n_classes is None:
