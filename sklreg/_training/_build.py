@@ -8,6 +8,7 @@ optimizer settings and the callbacks they call for.
 
 from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
 from ._net import PenalizedNet
+from ._outcome import ObjectiveWatch
 from ._schedules import LearningRateSchedule
 
 
@@ -70,7 +71,7 @@ def build_net(
         tol=plan.schedule.tol,
         monitor="valid_score" if early_stopping else "train_loss",
     )
-    callbacks = [("learning_rate", schedule)]
+    callbacks = [("learning_rate", schedule), ("objective_watch", ObjectiveWatch())]
     if early_stopping:
         stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
         callbacks.append(("early_stopping", stopper))
