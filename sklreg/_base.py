@@ -34,8 +34,8 @@ from sklearn.utils.validation import (
 from ._early_stopping import (
     check_scorer,
     check_validation_arguments,
+    given_validation,
     refit_epochs,
-    validation_data,
     validation_scorer,
     validation_split,
 )
@@ -276,17 +276,9 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
         train, fit_kwargs, title, given = None, {}, None, None
         if validated:  # the user's validation rows
-            given = validation_data(self, validation, plan, dtype)
-            scorer = validation_scorer(
-                self, schedule.scoring, *given.raw, np.arange(len(given.y))
+            given, fit_kwargs, title = given_validation(
+                self, validation, plan, dtype, X.shape[0]
             )
-            fit_kwargs = dict(valid_data=given.rows(), valid_scorer=scorer)
-            if schedule.early_stopping:
-                title = (
-                    f"Training on {X.shape[0]} rows; early stopping validates on "
-                    f"the {len(given.y)} rows of X_val (patience="
-                    f"{schedule.patience})."
-                )
         elif schedule.early_stopping:  # train on one part, score the other
             split_seed = self._seeds.validation_split(
                 len(previous.history) if continuing else 0
@@ -406,20 +398,15 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         """Labels to stratify the validation split by (None: no stratification)."""
         return None
 
-    def _check_sample_weight(self, sample_weight, X, name="sample_weight"):
+    def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
             return None
-        try:
-            weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-        except ValueError as exc:
-            if name == "sample_weight":
-                raise
-            raise ValueError(f"{name}: {exc}") from exc
+        weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
         if not weight.sum() > 0:
             raise ValueError(
-                f"{name} must contain at least one non-zero weight; all "
+                "sample_weight must contain at least one non-zero weight; all "
                 "weights are zero."
             )
         return weight

@@ -65,16 +65,36 @@ def validation_data(estimator, validation, plan, dtype) -> FitData:
         )
     except ValueError as exc:
         raise ValueError(f"y_val does not fit the targets of y: {exc}") from exc
+    try:
+        weight = estimator._check_sample_weight(sample_weight_val, X_val)
+    except ValueError as exc:
+        raise ValueError(f"Invalid sample_weight_val: {exc}") from exc
     weight = estimator._weight_classes(
-        plan.objective.class_weight,
-        y_val,
-        estimator._check_sample_weight(sample_weight_val, X_val, "sample_weight_val"),
-        X_val.dtype,
-        incremental=False,
+        plan.objective.class_weight, y_val, weight, X_val.dtype, incremental=False
     )
     given = FitData(X_val, y_encoded, weight, dtype, plan.runtime.device)
     given.raw = (X_val, y_val, weight)
     return given
+
+
+def given_validation(estimator, validation, plan, dtype, n_train):
+    """``(given, fit_kwargs, title)`` of a fit with the user's validation
+    data: the rows (:func:`validation_data`), what the engine's ``fit``
+    takes to score them after every epoch, and the log's title line with
+    early stopping (else None)."""
+    schedule = plan.schedule
+    given = validation_data(estimator, validation, plan, dtype)
+    scorer = validation_scorer(
+        estimator, schedule.scoring, *given.raw, np.arange(len(given.y))
+    )
+    fit_kwargs = dict(valid_data=given.rows(), valid_scorer=scorer)
+    title = None
+    if schedule.early_stopping:
+        title = (
+            f"Training on {n_train} rows; early stopping validates on the "
+            f"{len(given.y)} rows of X_val (patience={schedule.patience})."
+        )
+    return given, fit_kwargs, title
 
 
 def validation_split(y_encoded, weight, stratify, fraction, seed):
