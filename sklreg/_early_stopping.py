@@ -72,9 +72,8 @@ def validation_data(estimator, validation, plan, dtype) -> FitData:
     weight = estimator._weight_classes(
         plan.objective.class_weight, y_val, weight, X_val.dtype, incremental=False
     )
-    given = FitData(X_val, y_encoded, weight, dtype, plan.runtime.device)
-    given.raw = (X_val, y_val, weight)
-    return given
+    raw = (X_val, y_val, weight)
+    return FitData(X_val, y_encoded, weight, dtype, plan.runtime.device, raw=raw)
 
 
 def given_validation(estimator, validation, plan, dtype, n_train):

@@ -283,11 +283,16 @@ def as_rows(X, dtype: torch.dtype, device: torch.device):
 
 
 class FitData:
-    """Validated, encoded training arrays and where their tensors go."""
+    """Validated, encoded training arrays and where their tensors go.
 
-    def __init__(self, X, y_encoded, weight, dtype, device):
+    ``raw`` may hold what the scikit-learn layer keeps beside them (the
+    unencoded validation rows of a scorer).
+    """
+
+    def __init__(self, X, y_encoded, weight, dtype, device, raw=None):
         self.X, self.y, self.weight = X, y_encoded, weight
         self.dtype, self.device = dtype, device
+        self.raw = raw
 
     def concat(self, other: "FitData") -> "FitData":
         """The rows of ``self`` followed by those of ``other`` (a refit on
