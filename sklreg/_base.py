@@ -119,11 +119,19 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     # -- what subclasses define -----------------------------------------------
     @abstractmethod
     def _encode_targets(
-        self, y, *, reset, classes=None, incremental=False, objective=None
+        self,
+        y,
+        *,
+        reset,
+        classes=None,
+        incremental=False,
+        objective=None,
+        sample_weight=None,
     ):
         """Validate ``y``, set the target attributes when ``reset``, and return
         ``(y_encoded, n_output_units, data_loss)``; ``objective`` is the
-        plan's :class:`~sklreg._plan.Objective` (which data loss).
+        plan's :class:`~sklreg._plan.Objective` (which data loss, the target
+        scaling), ``sample_weight`` the checked weights of the rows.
 
         When continuing a fit (not ``reset``), ``y`` must agree with the first
         fit: ``incremental`` tells ``partial_fit`` (which may see a subset of
@@ -247,19 +255,17 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         X, y, dtype = self._validate_training_data(
             X, y, previous if continuing else None
         )
+        weight = self._check_sample_weight(sample_weight, X)
         y_encoded, n_units, data_loss = self._encode_targets(
             y,
             reset=not continuing,
             classes=classes,
             incremental=incremental,
             objective=plan.objective,
+            sample_weight=weight,
         )
         weight = self._weight_classes(
-            plan.objective.class_weight,
-            y,
-            self._check_sample_weight(sample_weight, X),
-            X.dtype,
-            incremental=incremental,
+            plan.objective.class_weight, y, weight, X.dtype, incremental=incremental
         )
         data = FitData(X, y_encoded, weight, dtype, plan.runtime.device)
 

@@ -87,7 +87,14 @@ class NetClassifierMixin(ClassifierMixin):
         return rows
 
     def _encode_targets(
-        self, y, *, reset, classes=None, incremental=False, objective=None
+        self,
+        y,
+        *,
+        reset,
+        classes=None,
+        incremental=False,
+        objective=None,
+        sample_weight=None,
     ):
         smoothing = 0.0 if objective is None else objective.label_smoothing
         check_classification_targets(y)

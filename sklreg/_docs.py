@@ -297,6 +297,21 @@ REGRESSOR_PARAMETERS = """\
         positive, and ``y`` must be non-negative counts or rates (negative
         targets raise). ``score`` is R^2 for every loss; the validation loss
         of early stopping is this loss.
+
+    normalize_y : bool, default=False
+        Standardize the targets for training: the network learns
+        ``(y - mean) / std`` (per output, the means and standard deviations
+        weighted by ``sample_weight``, computed by the first fit and kept by
+        ``warm_start`` and ``partial_fit``), and ``predict`` returns
+        predictions, and ``return_std`` spreads, on the scale of ``y`` as
+        given. The name and default of scikit-learn's
+        ``GaussianProcessRegressor``: networks train badly on targets far
+        from unit scale (their initial outputs are near 0 and ``alpha`` is
+        tuned for unit-scale losses), so set it for raw targets, unless
+        they are already scaled. Unlike ``TransformedTargetRegressor``, it
+        keeps ``return_std``. Losses in ``history_``, the validation loss,
+        Huber's delta, ``coefs_`` and ``intercepts_`` are on the
+        standardized scale. Not with ``loss='poisson'``.
 """
 
 SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + TRAINING_PARAMETERS

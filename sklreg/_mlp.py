@@ -414,6 +414,7 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
         activation="relu",
         *,
         loss="squared_error",
+        normalize_y=False,
         shared_layers=None,
         alpha=1e-4,
         norm="l2",
@@ -496,3 +497,4 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
             verbose=verbose,
         )
         self.loss = loss
+        self.normalize_y = normalize_y

@@ -110,7 +110,8 @@ class Objective:
     of groups of names); the names are resolved against the network once it
     exists (:func:`sklreg.penalties.resolve_tie_groups`). ``class_weight``
     (classifiers) weighs the rows of the data term; ``loss`` (regressors)
-    names the data loss of :data:`sklreg.nn.DATA_LOSSES`.
+    names the data loss of :data:`sklreg.nn.DATA_LOSSES`, and
+    ``normalize_y`` (regressors) has it compare standardized targets.
     """
 
     alpha: float
@@ -127,6 +128,7 @@ class Objective:
     class_weight: str | dict | tuple[dict, ...] | None = None
     loss: str = "squared_error"
     label_smoothing: float = 0.0
+    normalize_y: bool = False
 
     def penalties(self, tie_groups=()) -> list[Penalty]:
         """The penalty objects of the objective (see :mod:`sklreg.penalties`),
@@ -365,6 +367,7 @@ def _objective(params: Mapping[str, object]) -> Objective:
         class_weight=_class_weight(params.get("class_weight")),
         loss=params.get("loss", "squared_error"),
         label_smoothing=float(params.get("label_smoothing", 0.0)),
+        normalize_y=bool(params.get("normalize_y", False)),
     )
 
 
@@ -406,6 +409,12 @@ def check_rules(
             "shared_layers=None builds no towers (one network for all "
             "outputs). Set shared_layers to the number of hidden layers the "
             "tasks share (0 for none)."
+        )
+    if objective.normalize_y and objective.loss == "poisson":
+        raise ValueError(
+            "normalize_y=True standardizes the targets, but loss='poisson' "
+            "needs them as non-negative counts or rates (its log link adapts "
+            "to their scale by itself). Use normalize_y=False."
         )
     if params["solver"] == "sgd" and params["momentum"] == 1 and objective.proximal:
         raise ValueError(

@@ -7,7 +7,8 @@ does proximal L1 with momentum sgd; one tower per task, tied, passes
 everything; dropout and input noise pass everything but sample-weight
 equivalence, which they cannot meet exactly (see ``DROPOUT_REASON`` and
 ``NOISE_REASON``). Class weights, label smoothing, the learning-rate
-schedules, Adam's constants and the Huber loss pass everything. The
+schedules, Adam's constants, the Huber loss and the regressor's target
+standardization pass everything. The
 convolutional classifier
 passes everything, shared and unshared, on the checks' tiny inputs (signals
 and images of one to a few dozen values).
@@ -60,6 +61,7 @@ ESTIMATORS = [
         **FAST, learning_rate="adaptive", beta_1=0.8, random_state=0
     ),
     RegularizedMLPRegressor(**FAST, loss="huber", random_state=0),
+    RegularizedMLPRegressor(**FAST, normalize_y=True, random_state=0),
     RegularizedMLPClassifier(**FAST, label_smoothing=0.1, random_state=0),
     RegularizedMLPRegressor(**FAST, input_noise=0.1, random_state=0),
     *(

@@ -115,7 +115,12 @@ def test_invalid_classifier_hyperparameter_raises_before_training(
 
 
 #: Invalid values of the parameters only regressors have.
-INVALID_REGRESSOR = [("loss", "l3"), ("loss", "log_loss"), ("loss", None)]
+INVALID_REGRESSOR = [
+    ("loss", "l3"),
+    ("loss", "log_loss"),
+    ("loss", None),
+    ("normalize_y", "yes"),
+]
 
 
 @pytest.mark.parametrize(("param", "value"), INVALID_REGRESSOR)
