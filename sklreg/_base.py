@@ -93,7 +93,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "scoring": [None, StrOptions(set(get_scorer_names())), callable],
-        "refit": [None, StrOptions({"epochs", "updates"})],
+        "refit": [None, "boolean", StrOptions({"epochs", "updates"})],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate": [StrOptions(set(LEARNING_RATES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],

@@ -150,11 +150,12 @@ TRAINING_PARAMETERS = """\
         scorer name (e.g. ``'accuracy'``, ``'neg_root_mean_squared_error'``)
         or scorer callable: its value, greater is better.
 
-    refit : {'epochs', 'updates'} or None, default=None
+    refit : {'epochs', 'updates'}, bool or None, default=None
         After early stopping, train a fresh network (same seeds) on all rows,
         training and validation part, for ``best_epoch_`` epochs
-        (``'epochs'``) or for exactly as many parameter updates as the best
-        snapshot had received (``'updates'``; may end mid-epoch). Requires
+        (``'epochs'``, also ``True``) or for exactly as many parameter
+        updates as the best snapshot had received (``'updates'``; may end
+        mid-epoch). ``None`` or ``False``: no refit. Requires
         ``early_stopping=True``.
 
     solver : {'adam', 'adamw', 'sgd'}, default='adam'

@@ -287,7 +287,7 @@ def resolve_plan(params: Mapping[str, object]) -> Plan:
             patience=int(params["patience"]),
             tol=float(params["tol"]),
             scoring=params["scoring"],
-            refit=params["refit"],
+            refit=_refit(params["refit"]),
             warm_start=bool(params["warm_start"]),
         ),
         runtime=Runtime(
@@ -371,6 +371,14 @@ def _objective(params: Mapping[str, object]) -> Objective:
     )
 
 
+def _refit(refit) -> str | None:
+    """``refit`` as the schedule holds it: ``True`` means ``'epochs'``,
+    ``False`` means None (no refit)."""
+    if refit is True:
+        return "epochs"
+    return None if refit is False else refit
+
+
 def _class_weight(class_weight):
     """``class_weight`` (classifiers) with every weight checked: a finite
     number >= 0. Whether its classes are those of ``y`` is checked against
@@ -398,7 +406,7 @@ def check_rules(
     network, such as which names ``tie_groups`` may use, are checked by
     :func:`~sklreg.penalties.resolve_tie_groups` once it is built, still
     before training)."""
-    if params["refit"] is not None and not params["early_stopping"]:
+    if _refit(params["refit"]) is not None and not params["early_stopping"]:
         raise ValueError(
             f"refit={params['refit']!r} retrains after early stopping; it needs "
             "early_stopping=True."

@@ -50,6 +50,8 @@ INVALID = [
     ("scoring", "no_such_scorer"),
     ("refit", "all"),
     ("refit", "epochs"),  # refit needs early_stopping=True
+    ("refit", True),  # the same
+    ("refit", 1),
     ("shared_layers", -1),
     ("shared_layers", 2),  # beyond the one hidden layer
     ("tie_groups", "towers"),
