@@ -37,9 +37,14 @@ SKLEARN = {
         "[weight penalties](user_guide/norm_penalties.md)",
     ),
     "batch_size": ("same", "`min(200, n_samples)`; clipped, with a warning"),
-    "learning_rate": ("absent", 'always constant; no `"invscaling"`, `"adaptive"`'),
+    "learning_rate": (
+        "same",
+        '`"invscaling"` and `"adaptive"` too, for every solver (scikit-learn: '
+        '`"sgd"` only); `"adaptive"` never stops training by itself '
+        "([schedules](user_guide/training.md))",
+    ),
     "learning_rate_init": ("same", ""),
-    "power_t": ("absent", '(for `"invscaling"`)'),
+    "power_t": ("same", 'for `"invscaling"`'),
     "max_iter": ("same", "epochs"),
     "shuffle": ("same", ""),
     "random_state": (
@@ -58,7 +63,10 @@ SKLEARN = {
     ),
     "warm_start": ("same", ""),
     "momentum": ("same", 'for `"sgd"`'),
-    "nesterovs_momentum": ("absent", "plain (heavy-ball) momentum"),
+    "nesterovs_momentum": (
+        "same",
+        'for `"sgd"`; `False`: plain (heavy-ball) momentum',
+    ),
     "early_stopping": (
         "same",
         "the best epoch's parameters are restored, as in scikit-learn",
@@ -68,9 +76,9 @@ SKLEARN = {
         "stratified for single-label classifiers (scikit-learn stratifies "
         "binary targets only)",
     ),
-    "beta_1": ("absent", "PyTorch's Adam default, the same value (0.9)"),
-    "beta_2": ("absent", "PyTorch's Adam default, the same value (0.999)"),
-    "epsilon": ("absent", "PyTorch's Adam default, the same value (1e-8)"),
+    "beta_1": ("same", 'PyTorch\'s first `betas` of `"adam"` and `"adamw"`'),
+    "beta_2": ("same", 'PyTorch\'s second `betas` of `"adam"` and `"adamw"`'),
+    "epsilon": ("same", 'PyTorch\'s `eps` of `"adam"` and `"adamw"`'),
     "n_iter_no_change": (
         "`patience`",
         "the same concept and default (10 epochs without improvement), with "
@@ -78,8 +86,10 @@ SKLEARN = {
     ),
     "max_fun": ("absent", '(for `"lbfgs"`)'),
     "loss": (
-        "absent",
-        "`MLPRegressor` only: sklreg's regressor trains on the squared error",
+        "same",
+        '`MLPRegressor` only: also `"absolute_error"` and `"huber"`; '
+        '`"poisson"` with a log link, as scikit-learn\'s '
+        "([regression losses](user_guide/regression_losses.md))",
     ),
 }
 
@@ -120,7 +130,8 @@ def _descriptions():
 
     text = "\n".join(
         [_docs.ARCHITECTURE_PARAMETERS, _docs.TRAINING_PARAMETERS]
-        + [_docs.FEATURE_PARAMETERS]
+        + [_docs.FEATURE_PARAMETERS, _docs.CLASSIFIER_PARAMETERS]
+        + [_docs.REGRESSOR_PARAMETERS]
         + [_docs.CONV_PARAMETERS]
     )
     found = {}

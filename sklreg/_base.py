@@ -33,6 +33,8 @@ from sklearn.utils.validation import (
 
 from ._early_stopping import (
     check_scorer,
+    check_validation_arguments,
+    given_validation,
     refit_epochs,
     validation_scorer,
     validation_split,
@@ -41,6 +43,7 @@ from ._ignored import warn_ignored_settings
 from ._plan import Architecture, Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
+    LEARNING_RATES,
     SOLVERS,
     FitData,
     as_rows,
@@ -85,16 +88,23 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "activity_norm": [StrOptions({"l1", "l2"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
         "mc_samples": [Interval(Integral, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "scoring": [None, StrOptions(set(get_scorer_names())), callable],
-        "refit": [None, StrOptions({"epochs", "updates"})],
+        "refit": [None, "boolean", StrOptions({"epochs", "updates"})],
         "solver": [StrOptions(set(SOLVERS))],
+        "learning_rate": [StrOptions(set(LEARNING_RATES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -110,9 +120,20 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
     # -- what subclasses define -----------------------------------------------
     @abstractmethod
-    def _encode_targets(self, y, *, reset, classes=None, incremental=False):
+    def _encode_targets(
+        self,
+        y,
+        *,
+        reset,
+        classes=None,
+        incremental=False,
+        objective=None,
+        sample_weight=None,
+    ):
         """Validate ``y``, set the target attributes when ``reset``, and return
-        ``(y_encoded, n_output_units, data_loss)``.
+        ``(y_encoded, n_output_units, data_loss)``; ``objective`` is the
+        plan's :class:`~sklreg._plan.Objective` (which data loss, the target
+        scaling), ``sample_weight`` the checked weights of the rows.
 
         When continuing a fit (not ``reset``), ``y`` must agree with the first
         fit: ``incremental`` tells ``partial_fit`` (which may see a subset of
@@ -151,7 +172,14 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
     # -- fitting ----------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)
     def fit(
-        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: MatrixLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Train the network on ``(X, y)`` for ``max_iter`` epochs.
 
@@ -165,13 +193,27 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             Non-negative weights of the rows in the data loss (and in the
             activity penalty): an integer weight is equivalent to repeating the
             row, a zero weight to leaving it out.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Validation rows, with ``y_val``. With ``early_stopping=True`` they
+            replace the ``validation_fraction`` split: all of ``X`` trains,
+            ``X_val`` is scored after every epoch, and ``refit`` retrains on
+            ``X`` and ``X_val`` together. Without early stopping their loss
+            and score are still recorded in ``history_`` (learning curves).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+                default=None
+            Targets of ``X_val`` (classes among those of ``y``).
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows (``class_weight`` applies to them
+            too).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
 
     def _validate_training_data(self, X, y, previous):
         """Validate ``(X, y)``; returns them with the training dtype.
@@ -198,10 +240,11 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             dtype = resolve_dtype(self.dtype, X.dtype)
         return X, y, dtype
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         """The fit template: validate, encode, build or reuse the network, train."""
         plan = self._plan()
         schedule = plan.schedule
+        validated = check_validation_arguments(*(validation or (None,) * 3))
         if incremental and schedule.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: it runs one "
@@ -212,10 +255,18 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         X, y, dtype = self._validate_training_data(
             X, y, previous if continuing else None
         )
-        y_encoded, n_units, data_loss = self._encode_targets(
-            y, reset=not continuing, classes=classes, incremental=incremental
-        )
         weight = self._check_sample_weight(sample_weight, X)
+        y_encoded, n_units, data_loss = self._encode_targets(
+            y,
+            reset=not continuing,
+            classes=classes,
+            incremental=incremental,
+            objective=plan.objective,
+            sample_weight=weight,
+        )
+        weight = self._weight_classes(
+            plan.objective.class_weight, y, weight, X.dtype, incremental=incremental
+        )
         data = FitData(X, y_encoded, weight, dtype, plan.runtime.device)
 
         architecture = plan.architecture
@@ -229,8 +280,12 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         tie_groups = resolve_tie_groups(plan.objective.tie_groups, module)
         self._fitted_architecture = architecture
 
-        train, fit_kwargs, title = None, {}, None
-        if schedule.early_stopping:  # train on one part, score the other each epoch
+        train, fit_kwargs, title, given = None, {}, None, None
+        if validated:  # the user's validation rows
+            given, fit_kwargs, title = given_validation(
+                self, validation, plan, dtype, X.shape[0]
+            )
+        elif schedule.early_stopping:  # train on one part, score the other
             split_seed = self._seeds.validation_split(
                 len(previous.history) if continuing else 0
             )
@@ -258,6 +313,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             seed=self._seeds.shuffle,
             epochs=1 if incremental else schedule.max_iter,
             early_stopping=schedule.early_stopping,
+            validated=validated,
             title=title,
             header=not (incremental and continuing),
         )
@@ -279,11 +335,19 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             return self
         self.best_epoch_ = stopper.best_epoch_
         self.best_validation_score_ = stopper.best_score_
-        self.validation_scores_ = [row["valid_score"] for row in self.history_]
         if schedule.refit is not None and not net.interrupted_:
             module = self._new_module(X.shape[1], n_units, architecture, dtype)
+            if given is not None:  # retrain on all the data
+                data = data.concat(given)
             self._refit(module, data_loss, plan, tie_groups, data, stopper)
         return self
+
+    def _check_validation_labels(self, y_val):
+        """Classifiers: the labels of ``y_val`` are classes of ``y``."""
+
+    def _validation_rows(self, X_val):
+        """``X_val`` as rows (the convolutional estimator flattens images)."""
+        return X_val
 
     def _refit(self, module, data_loss, plan, tie_groups, data, stopper):
         """Train ``module`` on all rows for the best epochs or updates."""
@@ -332,6 +396,11 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         if keep_optimizer and previous.solver == net.solver:
             net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
 
+    def _weight_classes(self, class_weight, y, weight, dtype, *, incremental):
+        """The training weights: ``weight`` with ``class_weight`` folded in
+        (classifiers; None elsewhere)."""
+        return weight
+
     def _stratify_labels(self, y_encoded):
         """Labels to stratify the validation split by (None: no stratification)."""
         return None
@@ -375,6 +444,8 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         self.n_parameters_ = sum(p.numel() for _, p in named if p.requires_grad)
         self.best_epoch_ = self.best_validation_score_ = None
         self.validation_scores_ = None
+        if self.history_ and "valid_score" in self.history_[-1]:
+            self.validation_scores_ = [row.get("valid_score") for row in self.history_]
         self.refit_n_iter_ = self.refit_t_ = None
 
     def __sklearn_is_fitted__(self) -> bool:

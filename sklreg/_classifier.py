@@ -14,11 +14,14 @@ array per column, ``predict_proba`` a list with one array per column.
 from __future__ import annotations
 
 from functools import partial
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
@@ -33,10 +36,67 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
+#: Constraints of the parameters that only classifiers have.
+CLASSIFIER_CONSTRAINTS = {
+    "class_weight": [None, StrOptions({"balanced"}), dict, list],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+}
+
+
 class NetClassifierMixin(ClassifierMixin):
     """Classifier layer; combine with :class:`~sklreg._base.BaseRegularizedNet`."""
 
-    def _encode_targets(self, y, *, reset, classes=None, incremental=False):
+    def _check_validation_labels(self, y_val):
+        """The labels of ``y_val`` must be classes of ``y`` (``classes_``)."""
+        several = self._is_multioutput_multiclass()
+        if not several and self.n_outputs_ > 1:
+            return  # multilabel: 0/1 indicators, checked with the targets
+        y_val = np.asarray(y_val)
+        columns = y_val.reshape(len(y_val), -1).T if several else [y_val.ravel()]
+        fitted = self.classes_ if several else [self.classes_]
+        if len(columns) != len(fitted):
+            return  # the wrong number of columns is reported with the targets
+        for column, (labels, classes) in enumerate(zip(columns, fitted, strict=True)):
+            unseen = np.setdiff1d(unique_labels(labels), classes)
+            if unseen.size:
+                where = f" (column {column})" if several else ""
+                raise ValueError(
+                    f"y_val contains labels {unseen.tolist()}{where} that y does "
+                    f"not have: the classes are {classes.tolist()}."
+                )
+
+    def _weight_classes(self, class_weight, y, weight, dtype, *, incremental):
+        """``weight`` (None or the checked ``sample_weight``) times the weight
+        of each row's class under ``class_weight`` (the plan's), in ``dtype``
+        (see :func:`class_sample_weight`). ``'balanced'`` uses the class
+        frequencies of ``y``: in ``partial_fit``, those of the batch."""
+        if class_weight is None:
+            return weight
+        classes = self.classes_
+        if self.n_outputs_ > 1 and not self._is_multioutput_multiclass():
+            # multilabel: each label is a binary target of classes 0 and 1
+            classes = [np.array([0, 1])] * self.n_outputs_
+        rows = class_sample_weight(class_weight, y, classes, weight).astype(dtype)
+        if weight is not None:
+            rows = weight * rows
+        if not rows.sum() > 0:
+            raise ValueError(
+                "class_weight gives every row of y a zero weight (together "
+                "with sample_weight): at least one weight must be non-zero."
+            )
+        return rows
+
+    def _encode_targets(
+        self,
+        y,
+        *,
+        reset,
+        classes=None,
+        incremental=False,
+        objective=None,
+        sample_weight=None,
+    ):
+        smoothing = 0.0 if objective is None else objective.label_smoothing
         check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -44,7 +104,11 @@ class NetClassifierMixin(ClassifierMixin):
         per_task = _per_task(classes) if reset else self._is_multioutput_multiclass()
         if y.ndim == 2 and (target_type == "multiclass-multioutput" or per_task):
             return self._encode_tasks(
-                y, reset=reset, classes=classes, incremental=incremental
+                y,
+                reset=reset,
+                classes=classes,
+                incremental=incremental,
+                smoothing=smoothing,
             )
         if reset and per_task:
             raise ValueError(
@@ -52,7 +116,7 @@ class NetClassifierMixin(ClassifierMixin):
                 "a single column."
             )
         if target_type == "multilabel-indicator":
-            return self._encode_multilabel(y, reset=reset)
+            return self._encode_multilabel(y, reset=reset, smoothing=smoothing)
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"{type(self).__name__} supports binary, multiclass, multilabel "
@@ -77,11 +141,12 @@ class NetClassifierMixin(ClassifierMixin):
             return (
                 codes.astype(np.float64).reshape(-1, 1),
                 1,
-                DataLoss("binary_cross_entropy"),
+                DataLoss("binary_cross_entropy", label_smoothing=smoothing),
             )
-        return codes.astype(np.int64), len(self.classes_), DataLoss("cross_entropy")
+        loss = DataLoss("cross_entropy", label_smoothing=smoothing)
+        return codes.astype(np.int64), len(self.classes_), loss
 
-    def _encode_multilabel(self, y, *, reset):
+    def _encode_multilabel(self, y, *, reset, smoothing=0.0):
         if reset:
             self.classes_ = np.arange(y.shape[1])
             self.n_outputs_ = y.shape[1]
@@ -90,9 +155,10 @@ class NetClassifierMixin(ClassifierMixin):
                 f"y has {y.shape[1]} labels but the network was fitted with "
                 f"{self._fitted_target_description()}."
             )
-        return y.astype(np.float64), y.shape[1], DataLoss("binary_cross_entropy")
+        loss = DataLoss("binary_cross_entropy", label_smoothing=smoothing)
+        return y.astype(np.float64), y.shape[1], loss
 
-    def _encode_tasks(self, y, *, reset, classes, incremental):
+    def _encode_tasks(self, y, *, reset, classes, incremental, smoothing=0.0):
         """Multi-output multiclass targets: class indices, one column per task."""
         n_tasks = y.shape[1]
         if reset:
@@ -154,7 +220,7 @@ class NetClassifierMixin(ClassifierMixin):
             ]
         )
         n_classes = [len(c) for c in self.classes_]
-        loss = DataLoss("cross_entropy", n_classes=n_classes)
+        loss = DataLoss("cross_entropy", n_classes=n_classes, label_smoothing=smoothing)
         return codes.astype(np.int64), sum(n_classes), loss
 
     def _is_multioutput_multiclass(self) -> bool:
@@ -364,6 +430,68 @@ class NetClassifierMixin(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def class_sample_weight(class_weight, y, classes, sample_weight=None):
+    """Per-row weights of ``class_weight`` on targets ``y`` (float64).
+
+    ``classes`` is ``classes_`` (an array for one target, a list of arrays
+    for several: the classes ``0, 1`` of each label of a multilabel target).
+    ``class_weight`` is ``'balanced'``, a dict ``{class: weight}`` (classes
+    left out weigh 1) or, for several targets, a list of such dicts, one
+    per column, whose weights multiply. ``'balanced'`` gives class ``c`` the
+    weight ``n / (n_classes * n_c)`` from the classes present in ``y``, with
+    ``n`` and ``n_c`` summed over ``sample_weight`` when it is given, as
+    scikit-learn's linear models compute it (``compute_class_weight``): a
+    row repeated ``k`` times and a row of weight ``k`` then agree. Raises a
+    ``ValueError`` naming ``class_weight`` when it does not fit ``y``.
+    """
+    several = isinstance(classes, list)
+    if several:
+        if not (class_weight == "balanced" or isinstance(class_weight, list)):
+            raise ValueError(
+                f"y has {len(classes)} columns, so class_weight must be "
+                "'balanced' or a list of one dict {class: weight} per column; "
+                f"got {class_weight!r}."
+            )
+        if isinstance(class_weight, list) and len(class_weight) != len(classes):
+            raise ValueError(
+                f"class_weight holds {len(class_weight)} dicts but y has "
+                f"{len(classes)} columns: give one dict per column."
+            )
+    elif isinstance(class_weight, list):
+        raise ValueError(
+            "class_weight is a list of dicts, one per column of a multi-output "
+            "target, but y is a single target: pass one dict {class: weight}."
+        )
+    y = np.asarray(y)
+    columns = y.reshape(len(y), -1).T if several else [y.reshape(-1)]
+    known = classes if several else [classes]
+    per_column = class_weight if isinstance(class_weight, list) else None
+    rows = np.ones(len(y))
+    for column, (labels, fitted) in enumerate(zip(columns, known, strict=True)):
+        weights = class_weight if per_column is None else per_column[column]
+        where = f" (column {column} of y)" if several else ""
+        if isinstance(weights, dict):
+            unknown = [key for key in weights if key not in set(fitted.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has weights for {unknown}, which are not "
+                    f"classes of y{where}: {fitted.tolist()}."
+                )
+        # classes whose rows all weigh zero keep weight 1: their rows count
+        # for nothing either way ('balanced' would divide by zero)
+        kept = slice(None) if sample_weight is None else sample_weight > 0
+        present = np.unique(labels[kept])
+        by_class = compute_class_weight(
+            weights,
+            classes=present,
+            y=labels[kept],
+            sample_weight=None if sample_weight is None else sample_weight[kept],
+        )
+        index = np.searchsorted(present, labels).clip(max=len(present) - 1)
+        rows *= np.where(present[index] == labels, by_class[index], 1.0)
+    return rows
 
 
 def _per_task(classes) -> bool:

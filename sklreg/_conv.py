@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRegularizedNet
-from ._classifier import NetClassifierMixin
+from ._classifier import CLASSIFIER_CONSTRAINTS, NetClassifierMixin
 from ._docs import fill_doc
 from ._plan import (
     DATA_FORMATS,
@@ -164,6 +164,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         "pool_size": [Interval(Integral, 1, None, closed="left")],
         "padding": [StrOptions(set(PADDINGS))],
         "share_weights": ["boolean"],
+        **CLASSIFIER_CONSTRAINTS,
     }
 
     def __init__(
@@ -178,6 +179,8 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         share_weights=True,
         hidden_layer_sizes=(64,),
         activation="relu",
+        class_weight=None,
+        label_smoothing=0.0,
         shared_layers=None,
         alpha=1e-4,
         norm="l2",
@@ -191,6 +194,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        input_noise=0.0,
         mc_samples=0,
         early_stopping=False,
         validation_fraction=0.1,
@@ -199,8 +203,14 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         scoring=None,
         refit=None,
         solver="adam",
+        learning_rate="constant",
         learning_rate_init=1e-3,
+        power_t=0.5,
         momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
         batch_size="auto",
         max_iter=200,
         shuffle=True,
@@ -219,6 +229,8 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.share_weights = share_weights
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.shared_layers = shared_layers
         self.alpha = alpha
         self.norm = norm
@@ -232,6 +244,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.activity_norm = activity_norm
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.input_noise = input_noise
         self.mc_samples = mc_samples
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -240,8 +253,14 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.scoring = scoring
         self.refit = refit
         self.solver = solver
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -352,13 +371,20 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
                 "(image_shape_)."
             )
 
+    def _validation_rows(self, X, layout=None):
+        """``X`` (new rows for the network being fitted, or a fitted one)
+        flattened to rows in ``layout`` (``data_format`` when None), with the
+        shape of 3-D/4-D input checked against ``image_shape_``."""
+        X, array_shape = _flatten_images(X, layout or self.data_format)
+        if array_shape is not None:
+            self._check_array_shape(array_shape)
+        return X
+
     def _forward(self, X, link=None, *, return_std=False):
         check_is_fitted(self)
         # 4-D input is read as the network was fitted to read it
         layout = "channels_last" if self.module_.channels_last else "channels_first"
-        X, array_shape = _flatten_images(X, layout)
-        if array_shape is not None:
-            self._check_array_shape(array_shape)
+        X = self._validation_rows(X, layout)
         return super()._forward(X, link, return_std=return_std)
 
     # -- network ----------------------------------------------------------------

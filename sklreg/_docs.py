@@ -107,6 +107,15 @@ TRAINING_PARAMETERS = """\
     input_dropout : float, default=0.0
         Dropout rate of the input features, in ``[0, 1)``.
 
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the inputs while
+        training (Keras' ``GaussianNoise``), in the units of ``X`` as given
+        (standardize the features first): a fresh draw for every row of
+        every minibatch, seeded by ``random_state`` like the dropout masks,
+        drawn in float32 whatever the dtype. Validation rows and prediction
+        see the inputs unchanged. For a linear model it acts as an L2
+        penalty (Bishop, 1995); no term of ``history_`` records it.
+
     mc_samples : int, default=0
         Monte-Carlo dropout at prediction time. ``0`` predicts with the
         deterministic network. ``k >= 1`` averages the outputs of ``k``
@@ -145,11 +154,12 @@ TRAINING_PARAMETERS = """\
         stopping only: set without ``early_stopping=True``, it is ignored
         with a ``UserWarning``.
 
-    refit : {'epochs', 'updates'} or None, default=None
+    refit : {'epochs', 'updates'}, bool or None, default=None
         After early stopping, train a fresh network (same seeds) on all rows,
         training and validation part, for ``best_epoch_`` epochs
-        (``'epochs'``) or for exactly as many parameter updates as the best
-        snapshot had received (``'updates'``; may end mid-epoch). Requires
+        (``'epochs'``, also ``True``) or for exactly as many parameter
+        updates as the best snapshot had received (``'updates'``; may end
+        mid-epoch). ``None`` or ``False``: no refit. Requires
         ``early_stopping=True``.
 
     solver : {'adam', 'adamw', 'sgd'}, default='adam'
@@ -159,11 +169,47 @@ TRAINING_PARAMETERS = """\
         ``alpha * sum w**2``); ``history_['norm_penalty']`` then records only
         the L1 part, if any.
 
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Schedule of the learning rate, for every solver, with
+        ``MLPClassifier``'s names. ``'constant'``: ``learning_rate_init``
+        throughout. ``'invscaling'``: after each epoch the rate becomes
+        ``learning_rate_init / (t + 1) ** power_t``, ``t`` the number of
+        training rows seen so far (scikit-learn's ``t_``; each row counted
+        by its sample weight; the first epoch runs at
+        ``learning_rate_init``). ``'adaptive'``: divided by 5 each
+        time two consecutive epochs fail to improve the training loss by
+        more than ``tol`` on the best so far (the validation score with
+        ``early_stopping=True``); PyTorch's ``ReduceLROnPlateau``. The rate
+        of each epoch is recorded in ``history_['lr']``; the proximal L1
+        steps use the current rate. ``warm_start`` and ``partial_fit``
+        continue the schedule of the recorded epochs; a refit starts it
+        afresh, on its own training loss.
+
     learning_rate_init : float, default=1e-3
-        Learning rate of the optimizer.
+        Learning rate of the optimizer (the initial one, with a schedule).
+
+    power_t : float, default=0.5
+        Exponent of ``learning_rate='invscaling'``; ignored otherwise.
 
     momentum : float, default=0.9
         Momentum of ``solver='sgd'``; ignored otherwise.
+
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for ``solver='sgd'`` with ``momentum > 0``
+        (PyTorch's ``SGD(nesterov=True)``), as in scikit-learn's MLP;
+        ``False`` gives plain (heavy-ball) momentum. Ignored otherwise.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate (``solver='adam'`` or
+        ``'adamw'``), in ``[0, 1)``; ignored otherwise.
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in ``[0, 1)``; ignored
+        for ``'sgd'``.
+
+    epsilon : float, default=1e-8
+        Adam's term added to the root of the second moment for numerical
+        stability, ``> 0``; ignored for ``'sgd'``.
 
     batch_size : int or 'auto', default='auto'
         Rows per minibatch; ``'auto'`` is ``min(200, n_samples)``. A value
@@ -239,15 +285,80 @@ FEATURE_PARAMETERS = """\
         (standardize them).
 """
 
+#: The parameters that only classifiers have.
+CLASSIFIER_PARAMETERS = """\
+    class_weight : dict, list of dict or 'balanced', default=None
+        Weights of the classes in the data loss, multiplied into
+        ``sample_weight`` before training (as in scikit-learn's linear
+        models): a row of class ``c`` weighs ``class_weight[c]`` times its
+        sample weight, so a dict is exactly equivalent to passing the
+        matching ``sample_weight``. ``None``: every class weighs 1 (classes
+        left out of a dict too). ``'balanced'``: ``n_samples / (n_classes *
+        np.bincount(y))``, so that every class weighs as much in total;
+        with ``sample_weight`` the counts are sums of sample weights, as in
+        scikit-learn's linear models (``compute_class_weight``). For
+        multilabel and multi-output multiclass targets, a list of one dict
+        per column of ``y`` (the classes of a label are 0 and 1), or
+        ``'balanced'`` for every column; the weights of the columns
+        multiply, as in scikit-learn's ``compute_sample_weight``. The
+        weights also apply to the validation rows of early stopping. In
+        ``partial_fit``, ``'balanced'`` uses the class frequencies of each
+        call's batch; pass a dict for weights fixed across calls.
+
+    label_smoothing : float, default=0.0
+        Share ``eps`` in ``[0, 1)`` of each training target spread evenly
+        over the classes, PyTorch's meaning: the cross-entropy compares the
+        softmax with ``(1 - eps) * one_hot + eps / n_classes`` (per column
+        of a multi-output target). Binary and multilabel targets smooth
+        each binary target to ``y * (1 - eps) + eps / 2``. It keeps the
+        predicted probabilities from certainty; ``history_`` and the
+        validation loss of early stopping record the smoothed loss.
+"""
+
+#: The parameters that only regressors have.
+REGRESSOR_PARAMETERS = """\
+    loss : {'squared_error', 'absolute_error', 'huber', 'poisson'}, \
+            default='squared_error'
+        The data loss, with scikit-learn's names, per output ``r = f(x) -
+        y``: ``'squared_error'`` ``r**2`` (no 1/2 factor);
+        ``'absolute_error'`` ``|r|``, whose minimiser is the conditional
+        median, robust to gross outliers in ``y``; ``'huber'``, PyTorch's
+        Huber loss with ``delta=1.0``, ``r**2 / 2`` for ``|r| <= 1`` and
+        ``|r| - 1/2`` beyond: the delta is in the units of ``y`` as given
+        (standardize ``y``, e.g. divide it by its standard deviation, for
+        the quadratic zone to span one standard deviation); ``'poisson'``,
+        the half Poisson deviance ``mu - y log(mu) + y log(y) - y`` with a
+        log link, ``mu = exp(f(x))``: ``predict`` returns ``mu``, always
+        positive, and ``y`` must be non-negative counts or rates (negative
+        targets raise). ``score`` is R^2 for every loss; the validation loss
+        of early stopping is this loss.
+
+    normalize_y : bool, default=False
+        Standardize the targets for training: the network learns
+        ``(y - mean) / std`` (per output, the means and standard deviations
+        weighted by ``sample_weight``, computed by the first fit and kept by
+        ``warm_start`` and ``partial_fit``), and ``predict`` returns
+        predictions, and ``return_std`` spreads, on the scale of ``y`` as
+        given. The name and default of scikit-learn's
+        ``GaussianProcessRegressor``: networks train badly on targets far
+        from unit scale (their initial outputs are near 0 and ``alpha`` is
+        tuned for unit-scale losses), so set it for raw targets, unless
+        they are already scaled. Unlike ``TransformedTargetRegressor``, it
+        keeps ``return_std``. Losses in ``history_``, the validation loss,
+        Huber's delta, ``coefs_`` and ``intercepts_`` are on the
+        standardized scale. Not with ``loss='poisson'``.
+"""
+
 _SPLIT = TRAINING_PARAMETERS.index("    tie_groups :")
-SHARED_PARAMETERS = (
-    ARCHITECTURE_PARAMETERS
-    + "\n"
-    + TRAINING_PARAMETERS[:_SPLIT]
+#: The training parameters of the MLP estimators: the shared ones with the
+#: feature penalty after ``max_norm``.
+MLP_TRAINING_PARAMETERS = (
+    TRAINING_PARAMETERS[:_SPLIT]
     + FEATURE_PARAMETERS
     + "\n"
     + TRAINING_PARAMETERS[_SPLIT:]
 )
+SHARED_PARAMETERS = ARCHITECTURE_PARAMETERS + "\n" + MLP_TRAINING_PARAMETERS
 
 #: The architecture of SharedConvClassifier.
 CONV_PARAMETERS = """\
@@ -324,9 +435,10 @@ _TRAINING_ATTRIBUTES = """\
         ``activity_penalty``, ``feature_penalty`` (each as added to the
         objective, 0.0 when off), ``sparsity`` (with an L1 or feature
         penalty: the fraction of the weights that are exactly zero at the
-        end of the epoch), ``valid_loss`` and
-        ``valid_score`` (with early stopping) and ``dur`` (seconds). Losses
-        are sample-weighted means over the epoch's rows. After a refit it
+        end of the epoch), ``valid_loss`` and ``valid_score`` (with early
+        stopping, or validation data given to ``fit``), ``lr`` (the epoch's
+        learning rate) and ``dur`` (seconds). Losses are sample-weighted
+        means over the epoch's rows. After a refit it
         still describes the early-stopping run.
 
     loss_curve_ : list of float
@@ -346,7 +458,8 @@ _TRAINING_ATTRIBUTES = """\
         Best validation score (with early stopping).
 
     validation_scores_ : list of float or None
-        ``valid_score`` of each epoch (with early stopping).
+        ``valid_score`` of each epoch (with early stopping, or validation
+        data given to ``fit``).
 
     refit_n_iter_, refit_t_ : int or None
         Epochs and parameter updates of the refit on all rows (with
@@ -439,17 +552,27 @@ CONV_ATTRIBUTES = f"""\
 
 _FRAGMENTS = {
     "{parameters}": SHARED_PARAMETERS,
+    "{regressor_parameters}": "\n".join(
+        (ARCHITECTURE_PARAMETERS, REGRESSOR_PARAMETERS, MLP_TRAINING_PARAMETERS)
+    ),
+    "{classifier_parameters}": "\n".join(
+        (ARCHITECTURE_PARAMETERS, CLASSIFIER_PARAMETERS, MLP_TRAINING_PARAMETERS)
+    ),
     "{attributes}": SHARED_ATTRIBUTES,
     "{mlp_attributes}": MLP_ATTRIBUTES,
-    "{conv_parameters}": CONV_PARAMETERS + "\n" + TRAINING_PARAMETERS,
+    "{conv_parameters}": "\n".join(
+        (CONV_PARAMETERS, CLASSIFIER_PARAMETERS, TRAINING_PARAMETERS)
+    ),
     "{conv_attributes}": CONV_ATTRIBUTES,
 }
 
 
 def fill_doc(cls):
     """Replace each fragment line of ``cls.__doc__`` (``{parameters}``,
-    ``{attributes}``, ``{mlp_attributes}``, ``{conv_parameters}``,
-    ``{conv_attributes}``) with the fragment, at that line's indentation."""
+    ``{classifier_parameters}``, ``{regressor_parameters}``,
+    ``{attributes}``, ``{mlp_attributes}``,
+    ``{conv_parameters}``, ``{conv_attributes}``) with the fragment, at that
+    line's indentation."""
     lines = []
     for line in cls.__doc__.splitlines():
         fragment = _FRAGMENTS.get(line.strip())

@@ -1,5 +1,6 @@
-"""Early stopping, seen from the scikit-learn layer: the validation split,
-the validation scorer and the refit schedule.
+"""Early stopping, seen from the scikit-learn layer: the validation split or
+the validation data given to ``fit``, the validation scorer and the refit
+schedule.
 
 The engine side (the best snapshot, patience) is the
 :class:`~sklreg._training.EarlyStopping` callback; this module decides which
@@ -9,8 +10,90 @@ rows validate, how they are scored and how long a refit trains.
 import math
 
 import numpy as np
+import torch
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import validate_data
+
+from ._training import FitData
+
+
+def check_validation_arguments(X_val, y_val, sample_weight_val) -> bool:
+    """Whether ``fit`` was given validation data; raises when it was given
+    by halves."""
+    if (X_val is None) != (y_val is None):
+        given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(
+            f"{given} was given without {missing}: validation data needs both "
+            "X_val and y_val (or neither)."
+        )
+    if sample_weight_val is not None and X_val is None:
+        raise ValueError(
+            "sample_weight_val was given without X_val and y_val: it weighs "
+            "the rows of the validation data passed to fit."
+        )
+    return X_val is not None
+
+
+def validation_data(estimator, validation, plan, dtype) -> FitData:
+    """The validation rows given to ``fit``, validated like the training
+    rows (same features, targets of the fitted kind, classes among those of
+    ``y``), weighted (``sample_weight_val`` times ``class_weight``) and
+    encoded; its ``raw`` holds ``(X_val, y_val, weight)`` for the scorer.
+
+    ``validation`` is ``(X_val, y_val, sample_weight_val)``; ``dtype`` the
+    training dtype.
+    """
+    X_val, y_val, sample_weight_val = validation
+    try:
+        X_val, y_val = validate_data(
+            estimator,
+            estimator._validation_rows(X_val),
+            y_val,
+            reset=False,
+            dtype=np.float32 if dtype == torch.float32 else np.float64,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=not hasattr(estimator, "predict_proba"),
+        )
+    except ValueError as exc:
+        raise ValueError(f"Invalid validation data X_val, y_val: {exc}") from exc
+    try:
+        estimator._check_validation_labels(y_val)
+        y_encoded, _, _ = estimator._encode_targets(
+            y_val, reset=False, incremental=True, objective=plan.objective
+        )
+    except ValueError as exc:
+        raise ValueError(f"y_val does not fit the targets of y: {exc}") from exc
+    try:
+        weight = estimator._check_sample_weight(sample_weight_val, X_val)
+    except ValueError as exc:
+        raise ValueError(f"Invalid sample_weight_val: {exc}") from exc
+    weight = estimator._weight_classes(
+        plan.objective.class_weight, y_val, weight, X_val.dtype, incremental=False
+    )
+    raw = (X_val, y_val, weight)
+    return FitData(X_val, y_encoded, weight, dtype, plan.runtime.device, raw=raw)
+
+
+def given_validation(estimator, validation, plan, dtype, n_train):
+    """``(given, fit_kwargs, title)`` of a fit with the user's validation
+    data: the rows (:func:`validation_data`), what the engine's ``fit``
+    takes to score them after every epoch, and the log's title line with
+    early stopping (else None)."""
+    schedule = plan.schedule
+    given = validation_data(estimator, validation, plan, dtype)
+    scorer = validation_scorer(
+        estimator, schedule.scoring, *given.raw, np.arange(len(given.y))
+    )
+    fit_kwargs = dict(valid_data=given.rows(), valid_scorer=scorer)
+    title = None
+    if schedule.early_stopping:
+        title = (
+            f"Training on {n_train} rows; early stopping validates on the "
+            f"{len(given.y)} rows of X_val (patience={schedule.patience})."
+        )
+    return given, fit_kwargs, title
 
 
 def validation_split(y_encoded, weight, stratify, fraction, seed):

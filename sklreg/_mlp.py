@@ -1,7 +1,6 @@
 """RegularizedMLPClassifier and RegularizedMLPRegressor: the scikit-learn layer
 of the fully connected networks."""
 
-import types
 from numbers import Real
 
 import numpy as np
@@ -9,10 +8,10 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseRegularizedNet
-from ._classifier import NetClassifierMixin
+from ._classifier import CLASSIFIER_CONSTRAINTS, NetClassifierMixin
 from ._docs import fill_doc
 from ._plan import resolve_architecture
-from ._regressor import NetRegressorMixin
+from ._regressor import REGRESSOR_CONSTRAINTS, NetRegressorMixin
 from .nn import MLP, dense_network, parameter_names
 from .penalties import input_group_norms
 
@@ -44,6 +43,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         activity_norm="l1",
         dropout=0.0,
         input_dropout=0.0,
+        input_noise=0.0,
         mc_samples=0,
         early_stopping=False,
         validation_fraction=0.1,
@@ -52,8 +52,14 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         scoring=None,
         refit=None,
         solver="adam",
+        learning_rate="constant",
         learning_rate_init=1e-3,
+        power_t=0.5,
         momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
         batch_size="auto",
         max_iter=200,
         shuffle=True,
@@ -79,6 +85,7 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.activity_norm = activity_norm
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.input_noise = input_noise
         self.mc_samples = mc_samples
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -87,8 +94,14 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.scoring = scoring
         self.refit = refit
         self.solver = solver
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -195,25 +208,6 @@ def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().cpu().numpy().copy()
 
 
-def _own_init(cls):
-    """Give ``cls`` its own copy of the inherited ``__init__``, named after
-    ``cls``: Python's errors about the arguments (``got an unexpected keyword
-    argument 'n_iter_no_change'``) then name the class the user called, not
-    :class:`BaseRegularizedMLP`. The signature, which scikit-learn reads for
-    ``get_params``, is unchanged."""
-    init = cls.__init__
-    own = types.FunctionType(
-        init.__code__, init.__globals__, "__init__", init.__defaults__, init.__closure__
-    )
-    own.__kwdefaults__ = init.__kwdefaults__
-    own.__qualname__ = f"{cls.__name__}.__init__"
-    own.__module__ = cls.__module__
-    own.__doc__ = init.__doc__
-    cls.__init__ = own
-    return cls
-
-
-@_own_init
 @fill_doc
 class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     """Multi-layer perceptron classifier with deep-learning regularizers.
@@ -230,7 +224,7 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
 
     Parameters
     ----------
-    {parameters}
+    {classifier_parameters}
 
     Attributes
     ----------
@@ -273,23 +267,120 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        **CLASSIFIER_CONSTRAINTS,
+    }
 
-@_own_init
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        class_weight=None,
+        label_smoothing=0.0,
+        shared_layers=None,
+        alpha=1e-4,
+        norm="l2",
+        l1_ratio=0.5,
+        l1_method="proximal",
+        max_norm=None,
+        feature_alpha=0.0,
+        tie_groups=None,
+        tie_alpha=0.0,
+        tie_norm="l2",
+        activity_alpha=0.0,
+        activity_norm="l1",
+        dropout=0.0,
+        input_dropout=0.0,
+        input_noise=0.0,
+        mc_samples=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        scoring=None,
+        refit=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        warm_start=False,
+        dtype=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            shared_layers=shared_layers,
+            alpha=alpha,
+            norm=norm,
+            l1_ratio=l1_ratio,
+            l1_method=l1_method,
+            max_norm=max_norm,
+            feature_alpha=feature_alpha,
+            tie_groups=tie_groups,
+            tie_alpha=tie_alpha,
+            tie_norm=tie_norm,
+            activity_alpha=activity_alpha,
+            activity_norm=activity_norm,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            input_noise=input_noise,
+            mc_samples=mc_samples,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            scoring=scoring,
+            refit=refit,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            dtype=dtype,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+
 @fill_doc
 class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
     """Multi-layer perceptron regressor with deep-learning regularizers.
 
     Minimises ``data_loss + alpha * Omega(weights) + tie penalty + activity
     penalty`` with minibatch gradient steps, where ``data_loss`` is the
-    sample-weighted mean over rows of the squared error averaged over outputs
-    (no 1/2 factor). Supports single- and multi-output targets; the outputs
-    of a multi-output target are tasks, which may share all, some or none of
-    the hidden layers (``shared_layers``) and be tied softly
-    (``tie_groups``).
+    sample-weighted mean over rows of the ``loss`` averaged over outputs (by
+    default the squared error, with no 1/2 factor). Supports single- and
+    multi-output targets; the outputs of a multi-output target are tasks,
+    which may share all, some or none of the hidden layers
+    (``shared_layers``) and be tied softly (``tie_groups``).
 
     Parameters
     ----------
-    {parameters}
+    {regressor_parameters}
 
     Attributes
     ----------
@@ -320,3 +411,101 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
     >>> reg.predict(X[:3]).shape
     (3,)
     """
+
+    _parameter_constraints: dict = {
+        **BaseRegularizedMLP._parameter_constraints,
+        **REGRESSOR_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        normalize_y=False,
+        shared_layers=None,
+        alpha=1e-4,
+        norm="l2",
+        l1_ratio=0.5,
+        l1_method="proximal",
+        max_norm=None,
+        feature_alpha=0.0,
+        tie_groups=None,
+        tie_alpha=0.0,
+        tie_norm="l2",
+        activity_alpha=0.0,
+        activity_norm="l1",
+        dropout=0.0,
+        input_dropout=0.0,
+        input_noise=0.0,
+        mc_samples=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        scoring=None,
+        refit=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        warm_start=False,
+        dtype=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            shared_layers=shared_layers,
+            alpha=alpha,
+            norm=norm,
+            l1_ratio=l1_ratio,
+            l1_method=l1_method,
+            max_norm=max_norm,
+            feature_alpha=feature_alpha,
+            tie_groups=tie_groups,
+            tie_alpha=tie_alpha,
+            tie_norm=tie_norm,
+            activity_alpha=activity_alpha,
+            activity_norm=activity_norm,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            input_noise=input_noise,
+            mc_samples=mc_samples,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            scoring=scoring,
+            refit=refit,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            dtype=dtype,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.loss = loss
+        self.normalize_y = normalize_y

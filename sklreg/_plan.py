@@ -80,7 +80,9 @@ class Architecture:
     """The network: its layers, towers and dropout rates.
 
     ``dropout`` holds one rate per hidden layer. ``conv`` is set for the
-    convolutional estimator only.
+    convolutional estimator only. ``input_noise``, the standard deviation of
+    the Gaussian noise on the training inputs, is applied by the engine
+    (:class:`~sklreg._training.PenalizedNet`), not by a layer.
     """
 
     hidden_layer_sizes: tuple[int, ...]
@@ -89,6 +91,7 @@ class Architecture:
     dropout: tuple[float, ...]
     input_dropout: float
     conv: ConvLayers | None = None
+    input_noise: float = 0.0
 
     def shapes(self) -> dict[str, object]:
         """The settings that fix the shapes of the parameters, by parameter
@@ -116,6 +119,9 @@ class Objective:
     of groups of names); the names are resolved against the network once it
     exists (:func:`sklreg.penalties.resolve_tie_groups`). ``feature_alpha``
     (the MLP estimators' group lasso on the inputs) is 0 for the others.
+    ``class_weight`` (classifiers) weighs the rows of the data term; ``loss``
+    (regressors) names the data loss of :data:`sklreg.nn.DATA_LOSSES`, and
+    ``normalize_y`` (regressors) has it compare standardized targets.
     """
 
     alpha: float
@@ -130,6 +136,10 @@ class Objective:
     activity_alpha: float
     activity_norm: str
     feature_alpha: float = 0.0
+    class_weight: str | dict | tuple[dict, ...] | None = None
+    loss: str = "squared_error"
+    label_smoothing: float = 0.0
+    normalize_y: bool = False
 
     def penalties(self, tie_groups=()) -> list[Penalty]:
         """The penalty objects of the objective (see :mod:`sklreg.penalties`),
@@ -156,13 +166,29 @@ class Objective:
 
 @dataclass(frozen=True)
 class Optimization:
-    """The solver and its step settings."""
+    """The solver and its step settings.
+
+    ``learning_rate`` names the schedule of the learning rate (see
+    :mod:`sklreg._training._schedules`); ``nesterov`` is Nesterov's
+    momentum for ``sgd`` (off without momentum); ``betas`` and ``eps`` are
+    Adam's constants.
+    """
 
     solver: str
     learning_rate_init: float
     momentum: float
     batch_size: int | str
     shuffle: bool
+    learning_rate: str = "constant"
+    power_t: float = 0.5
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def optimizer_settings(self) -> dict:
+        """The solver's settings beyond ``lr``, ``momentum`` and the decay,
+        by the names :func:`~sklreg._training.build_optimizer` takes."""
+        return dict(nesterov=self.nesterov, betas=self.betas, eps=self.eps)
 
     def batch_size_for(self, n_samples: int) -> int:
         """Rows per minibatch on ``n_samples`` training rows (``'auto'``:
@@ -259,6 +285,13 @@ def resolve_plan(params: Mapping[str, object]) -> Plan:
             momentum=float(params["momentum"]),
             batch_size=params["batch_size"],
             shuffle=bool(params["shuffle"]),
+            learning_rate=params["learning_rate"],
+            power_t=float(params["power_t"]),
+            nesterov=bool(params["nesterovs_momentum"])
+            and params["solver"] == "sgd"
+            and params["momentum"] > 0,
+            betas=(float(params["beta_1"]), float(params["beta_2"])),
+            eps=float(params["epsilon"]),
         ),
         schedule=Schedule(
             max_iter=int(params["max_iter"]),
@@ -267,7 +300,7 @@ def resolve_plan(params: Mapping[str, object]) -> Plan:
             patience=int(params["patience"]),
             tol=float(params["tol"]),
             scoring=params["scoring"],
-            refit=params["refit"],
+            refit=_refit(params["refit"]),
             warm_start=bool(params["warm_start"]),
         ),
         runtime=Runtime(
@@ -317,6 +350,7 @@ def resolve_architecture(params: Mapping[str, object]) -> Architecture:
         dropout=_dropout_rates(params["dropout"], hidden),
         input_dropout=float(params["input_dropout"]),
         conv=conv,
+        input_noise=float(params["input_noise"]),
     )
 
 
@@ -348,7 +382,38 @@ def _objective(params: Mapping[str, object]) -> Objective:
         activity_norm=params["activity_norm"],
         # the MLP estimators only: the group lasso on the first layer's inputs
         feature_alpha=params.get("feature_alpha", 0.0),
+        class_weight=_class_weight(params.get("class_weight")),
+        loss=params.get("loss", "squared_error"),
+        label_smoothing=float(params.get("label_smoothing", 0.0)),
+        normalize_y=bool(params.get("normalize_y", False)),
     )
+
+
+def _refit(refit) -> str | None:
+    """``refit`` as the schedule holds it: ``True`` means ``'epochs'``,
+    ``False`` means None (no refit)."""
+    if refit is True:
+        return "epochs"
+    return None if refit is False else refit
+
+
+def _class_weight(class_weight):
+    """``class_weight`` (classifiers) with every weight checked: a finite
+    number >= 0. Whether its classes are those of ``y`` is checked against
+    ``y`` (:func:`sklreg._classifier.class_sample_weight`)."""
+    if class_weight is None or isinstance(class_weight, str):
+        return class_weight
+    dicts = class_weight if isinstance(class_weight, list) else [class_weight]
+    for weights in dicts:
+        if not isinstance(weights, dict) or not all(
+            isinstance(w, Real) and np.isfinite(w) and w >= 0 for w in weights.values()
+        ):
+            raise ValueError(
+                "The 'class_weight' parameter must be None, 'balanced', a dict "
+                "{class: weight} with finite weights >= 0, or a list of such "
+                f"dicts (one per column of y). Got {class_weight!r} instead."
+            )
+    return class_weight
 
 
 def check_rules(
@@ -358,7 +423,7 @@ def check_rules(
     network, such as which names ``tie_groups`` may use, are checked by
     :func:`~sklreg.penalties.resolve_tie_groups` once it is built, still
     before training)."""
-    if params["refit"] is not None and not params["early_stopping"]:
+    if _refit(params["refit"]) is not None and not params["early_stopping"]:
         raise ValueError(
             f"refit={params['refit']!r} retrains after early stopping; it needs "
             "early_stopping=True."
@@ -369,6 +434,12 @@ def check_rules(
             "shared_layers=None builds no towers (one network for all "
             "outputs). Set shared_layers to the number of hidden layers the "
             "tasks share (0 for none)."
+        )
+    if objective.normalize_y and objective.loss == "poisson":
+        raise ValueError(
+            "normalize_y=True standardizes the targets, but loss='poisson' "
+            "needs them as non-negative counts or rates (its log link adapts "
+            "to their scale by itself). Use normalize_y=False."
         )
     if params["solver"] == "sgd" and params["momentum"] == 1 and objective.proximal:
         raise ValueError(

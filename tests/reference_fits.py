@@ -78,6 +78,7 @@ def _fit_towers_tied_sgd():
         solver="sgd",
         learning_rate_init=1e-2,
         momentum=0.8,
+        nesterovs_momentum=False,  # the heavy-ball momentum of the stored run
         batch_size=25,
         max_iter=6,
         random_state=2,

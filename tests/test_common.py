@@ -4,8 +4,12 @@ The default configuration passes every check with no expected failure. The
 regularizers are checked too: every penalty and constraint together passes
 everything (with adamw: decoupled L2 decay and proximal L1 steps), and so
 does proximal L1 with momentum sgd; one tower per task, tied, passes
-everything; dropout passes everything but sample-weight equivalence, which it
-cannot meet exactly (see ``DROPOUT_REASON``). The convolutional classifier
+everything; dropout and input noise pass everything but sample-weight
+equivalence, which they cannot meet exactly (see ``DROPOUT_REASON`` and
+``NOISE_REASON``). Class weights, label smoothing, the learning-rate
+schedules, Adam's constants, the Huber loss and the regressor's target
+standardization pass everything. The
+convolutional classifier
 passes everything, shared and unshared, on the checks' tiny inputs (signals
 and images of one to a few dozen values).
 """
@@ -46,6 +50,20 @@ ESTIMATORS = [
     for extra in ({}, REGULARIZED, TOWERS, DROPOUT)
 ] + [
     RegularizedMLPClassifier(**FAST, **PROXIMAL_SGD, random_state=0),
+    RegularizedMLPClassifier(**FAST, class_weight="balanced", random_state=0),
+    RegularizedMLPClassifier(
+        **{**FAST, "learning_rate_init": 0.1},
+        learning_rate="invscaling",
+        power_t=0.25,
+        random_state=0,
+    ),
+    RegularizedMLPRegressor(
+        **FAST, learning_rate="adaptive", beta_1=0.8, random_state=0
+    ),
+    RegularizedMLPRegressor(**FAST, loss="huber", random_state=0),
+    RegularizedMLPRegressor(**FAST, normalize_y=True, random_state=0),
+    RegularizedMLPClassifier(**FAST, label_smoothing=0.1, random_state=0),
+    RegularizedMLPRegressor(**FAST, input_noise=0.1, random_state=0),
     *(
         SharedConvClassifier(
             **FAST, conv_channels=(4,), share_weights=share_weights, random_state=0
@@ -55,13 +73,25 @@ ESTIMATORS = [
 ]
 
 
+NOISE_REASON = (
+    "input noise draws independent noise for every row, so a row repeated k "
+    "times gets k draws while a row of weight k gets one: the two fits agree "
+    "in expectation, not exactly"
+)
+
+
 def expected_failed_checks(estimator):
+    reason = None
     if estimator.dropout or estimator.input_dropout:
-        return {
-            f"check_sample_weight_equivalence_on_{kind}_data": DROPOUT_REASON
-            for kind in ("dense", "sparse")
-        }
-    return {}
+        reason = DROPOUT_REASON
+    elif estimator.input_noise:
+        reason = NOISE_REASON
+    if reason is None:
+        return {}
+    return {
+        f"check_sample_weight_equivalence_on_{kind}_data": reason
+        for kind in ("dense", "sparse")
+    }
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

@@ -122,6 +122,17 @@ def test_refit_epochs_trains_best_epoch_epochs_on_all_rows(noisy):
     assert not np.allclose(est.predict_proba(X), stopped.predict_proba(X))
 
 
+def test_refit_true_means_epochs_and_false_none(noisy):
+    X, y = noisy
+    epochs = RegularizedMLPClassifier(**ES, refit="epochs").fit(X, y)
+    true = RegularizedMLPClassifier(**ES, refit=True).fit(X, y)
+    np.testing.assert_array_equal(true.predict_proba(X), epochs.predict_proba(X))
+    assert true.refit_n_iter_ == epochs.refit_n_iter_
+    assert RegularizedMLPClassifier(**ES, refit=False).fit(X, y).refit_n_iter_ is None
+    # refit=False needs no early stopping
+    RegularizedMLPClassifier(max_iter=1, refit=False).fit(X, y)
+
+
 def test_refit_updates_matches_the_snapshot_update_count(noisy):
     X, y = noisy
     est = RegularizedMLPClassifier(**ES, refit="updates").fit(X, y)

@@ -41,6 +41,8 @@ INVALID = [
     ("dropout", [-0.1]),
     ("dropout", ["high"]),
     ("input_dropout", -0.5),
+    ("input_noise", -0.1),
+    ("input_noise", "loud"),
     ("mc_samples", -1),
     ("mc_samples", 1.5),
     ("early_stopping", "yes"),
@@ -50,6 +52,8 @@ INVALID = [
     ("scoring", "no_such_scorer"),
     ("refit", "all"),
     ("refit", "epochs"),  # refit needs early_stopping=True
+    ("refit", True),  # the same
+    ("refit", 1),
     ("shared_layers", -1),
     ("shared_layers", 2),  # beyond the one hidden layer
     ("tie_groups", "towers"),
@@ -59,6 +63,12 @@ INVALID = [
     ("solver", "lbfgs"),
     ("learning_rate_init", 0.0),
     ("momentum", 2.0),
+    ("learning_rate", "cosine"),
+    ("power_t", -0.5),
+    ("nesterovs_momentum", "yes"),
+    ("beta_1", 1.0),
+    ("beta_2", -0.1),
+    ("epsilon", 0.0),
     ("batch_size", 0),
     ("batch_size", "big"),
     ("max_iter", 0),
@@ -79,6 +89,48 @@ def test_invalid_hyperparameter_raises_before_training(
 ):
     X, y = data
     est = Estimator(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=param):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+
+
+#: Invalid values of the parameters only classifiers have.
+INVALID_CLASSIFIER = [
+    ("class_weight", "even"),
+    ("class_weight", {0: -1.0}),
+    ("class_weight", 3),
+    ("label_smoothing", 1.0),
+    ("label_smoothing", -0.1),
+]
+
+
+@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, SharedConvClassifier])
+@pytest.mark.parametrize(("param", "value"), INVALID_CLASSIFIER)
+def test_invalid_classifier_hyperparameter_raises_before_training(
+    Estimator, param, value, data, forbid_training
+):
+    X, y = data
+    est = Estimator(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=param):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+
+
+#: Invalid values of the parameters only regressors have.
+INVALID_REGRESSOR = [
+    ("loss", "l3"),
+    ("loss", "log_loss"),
+    ("loss", None),
+    ("normalize_y", "yes"),
+]
+
+
+@pytest.mark.parametrize(("param", "value"), INVALID_REGRESSOR)
+def test_invalid_regressor_hyperparameter_raises_before_training(
+    param, value, data, forbid_training
+):
+    X, y = data
+    est = RegularizedMLPRegressor(**{**FAST, param: value})
     with pytest.raises(ValueError, match=param):
         est.fit(X, y)
     assert not hasattr(est, "net_")
@@ -150,6 +202,7 @@ def test_fitted_attributes(data):
         "tie_penalty",
         "activity_penalty",
         "feature_penalty",
+        "lr",
         "dur",
     }
     assert est.loss_curve_ == [row["train_loss"] for row in est.history_]

@@ -53,6 +53,7 @@ def _reference_predictions():
             dict(
                 hidden_layer_sizes=(32,),
                 solver="sgd",
+                nesterovs_momentum=False,  # the momentum of the stored run
                 learning_rate_init=0.05,
                 max_norm=2.0,
                 activity_alpha=1e-4,
@@ -63,6 +64,7 @@ def _reference_predictions():
             dict(
                 hidden_layer_sizes=(32,),
                 solver="sgd",
+                nesterovs_momentum=False,  # the momentum of the stored run
                 learning_rate_init=0.05,
                 alpha=1e-3,
                 norm="l1",

@@ -9,6 +9,7 @@
   updates that proximal steps scale by);
 * ``_callbacks``: the max-norm constraint, early stopping and training
   feedback (the epoch log and the progress bar);
+* ``_schedules``: the learning-rate schedules (``learning_rate``);
 * ``_outcome``: what a finished training call means (divergence, an
   interrupt);
 * ``_predict``: chunked forward passes for prediction;
@@ -29,19 +30,23 @@ from ._net import HISTORY_KEYS, PenalizedNet
 from ._optim import SOLVERS, build_optimizer
 from ._outcome import check_outcome
 from ._predict import forward_outputs
+from ._schedules import LEARNING_RATES, LearningRateSchedule, adaptive_rates
 
 __all__ = [
     "HISTORY_KEYS",
+    "LEARNING_RATES",
     "SOLVERS",
     "EarlyStopping",
     "EpochLog",
     "FitData",
+    "LearningRateSchedule",
     "MaxNormConstraint",
     "PenalizedNet",
     "ProgressBar",
     "SparseRows",
     "TensorBatchIterator",
     "TensorData",
+    "adaptive_rates",
     "as_rows",
     "build_net",
     "build_optimizer",

@@ -8,6 +8,8 @@ optimizer settings and the callbacks they call for.
 
 from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
 from ._net import PenalizedNet
+from ._outcome import ObjectiveWatch
+from ._schedules import LearningRateSchedule
 
 
 def build_net(
@@ -21,6 +23,7 @@ def build_net(
     epochs,
     max_updates=None,
     early_stopping=False,
+    validated=False,
     phase="training",
     title=None,
     header=True,
@@ -47,6 +50,9 @@ def build_net(
         Stop after this many parameter updates (a refit for ``'updates'``).
     early_stopping : bool, default=False
         Score a validation set after every epoch and keep the best snapshot.
+    validated : bool, default=False
+        A validation set is scored after every epoch (its columns are
+        logged), with or without early stopping.
     phase : str, default='training'
         The call's name on the progress bar (``verbose=2``).
     title : str, default=None
@@ -57,9 +63,18 @@ def build_net(
     objective, optimization = plan.objective, plan.optimization
     verbose = plan.runtime.verbose
     penalties = objective.penalties(tie_groups)
+    # first: the epoch's learning rate is recorded before anything reads it
+    schedule = LearningRateSchedule(
+        optimization.learning_rate,
+        optimization.learning_rate_init,
+        power_t=optimization.power_t,
+        tol=plan.schedule.tol,
+        monitor="valid_score" if early_stopping else "train_loss",
+    )
     callbacks = []
-    if verbose >= 2:  # first: closed before the lines on how it ended
+    if verbose >= 2:  # closed before the lines on how training ended
         callbacks.append(("progress_bar", ProgressBar(phase)))
+    callbacks += [("learning_rate", schedule), ("objective_watch", ObjectiveWatch())]
     if early_stopping:
         stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
         callbacks.append(("early_stopping", stopper))
@@ -69,7 +84,9 @@ def build_net(
         log = EpochLog.of_objective(
             penalties,
             early_stopping=early_stopping,
+            validated=validated,
             scored=plan.schedule.scoring is not None,
+            lr=optimization.learning_rate != "constant",
             title=title,
             header=header,
         )
@@ -81,11 +98,13 @@ def build_net(
         solver=optimization.solver,
         lr=optimization.learning_rate_init,
         momentum=optimization.momentum,
+        optimizer_settings=optimization.optimizer_settings(),
         weight_decay=objective.weight_decay,
         batch_size=optimization.batch_size_for(n_samples),
         shuffle=optimization.shuffle,
         random_seed=seed,
         max_updates=max_updates,
+        input_noise=plan.architecture.input_noise,
         max_epochs=epochs,
         callbacks=callbacks,
         device=str(plan.runtime.device),

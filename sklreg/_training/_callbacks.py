@@ -86,22 +86,36 @@ class EpochLog(Callback):
         self.header = header
 
     @classmethod
-    def of_objective(cls, penalties, *, early_stopping, scored, title, header):
+    def of_objective(
+        cls,
+        penalties,
+        *,
+        early_stopping,
+        scored,
+        title,
+        header,
+        validated=False,
+        lr=False,
+    ):
         """The table of a training call: the training objective, then the data
         loss and each active penalty (and the share of zero weights under an
-        L1 penalty), then the validation columns with ``early_stopping``
-        (``valid_score`` only when ``scored``: else it is ``-valid_loss``),
-        the last one marked on each new best epoch."""
+        L1 penalty), then the validation columns with ``early_stopping`` or
+        other ``validated`` rows (``valid_score`` only when ``scored``: else
+        it is ``-valid_loss``), the last one marked on each new best epoch
+        of early stopping; then the epoch's learning rate when ``lr`` (a
+        schedule changes it)."""
         keys = ["train_loss"]
         if penalties:  # else the data loss is the objective
             keys += ["data_loss", *(penalty.name for penalty in penalties)]
         if any(penalty.sparse_weights for penalty in penalties):
             keys.append("sparsity")  # the share of exactly-zero weights
-        if early_stopping:
+        if early_stopping or validated:
             keys.append("valid_loss")
             if scored:
                 keys.append("valid_score")
         marked = keys[-1] if early_stopping else None
+        if lr:
+            keys.append("lr")
         return cls(keys, marked=marked, title=title, header=header)
 
     def on_train_begin(self, net, **kwargs):

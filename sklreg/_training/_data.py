@@ -19,6 +19,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.sparse
 import torch
 from torch.utils.data import Dataset
 
@@ -282,11 +283,36 @@ def as_rows(X, dtype: torch.dtype, device: torch.device):
 
 
 class FitData:
-    """Validated, encoded training arrays and where their tensors go."""
+    """Validated, encoded training arrays and where their tensors go.
 
-    def __init__(self, X, y_encoded, weight, dtype, device):
+    ``raw`` may hold what the scikit-learn layer keeps beside them (the
+    unencoded validation rows of a scorer).
+    """
+
+    def __init__(self, X, y_encoded, weight, dtype, device, raw=None):
         self.X, self.y, self.weight = X, y_encoded, weight
         self.dtype, self.device = dtype, device
+        self.raw = raw
+
+    def concat(self, other: "FitData") -> "FitData":
+        """The rows of ``self`` followed by those of ``other`` (a refit on
+        the training and the validation rows together); rows without a
+        weight weigh 1."""
+        X = (
+            scipy.sparse.vstack([self.X, other.X], format="csr")
+            if scipy.sparse.issparse(self.X) or scipy.sparse.issparse(other.X)
+            else np.concatenate([self.X, other.X])
+        )
+        weight = None
+        if self.weight is not None or other.weight is not None:
+            weight = np.concatenate(
+                [
+                    np.ones(len(d.y), self.X.dtype) if d.weight is None else d.weight
+                    for d in (self, other)
+                ]
+            )
+        y = np.concatenate([self.y, other.y])
+        return FitData(X, y, weight, self.dtype, self.device)
 
     def rows(self, index=None) -> TensorData:
         """Rows ``index`` (all when None) as tensors on the training device.

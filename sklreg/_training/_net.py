@@ -43,10 +43,14 @@ HISTORY_KEYS = (
     "sparsity",
     "valid_loss",
     "valid_score",
+    "lr",
     "dur",
     "interrupted",
 )
 
+
+#: Key that derives the seed of the input noise of an epoch.
+_NOISE_KEY = 2
 
 #: Stands for ``module_`` in the pickled state of a net (see ``__getstate__``).
 _TRAINED_MODULE = "<module_>"
@@ -107,6 +111,9 @@ class PenalizedNet(NeuralNet):
     lr : float, default=1e-3
     momentum : float, default=0.9
         Momentum of ``sgd``.
+    optimizer_settings : dict, default=None
+        Further settings of the solver: ``nesterov`` (``sgd``), ``betas``
+        and ``eps`` (``adam``, ``adamw``); PyTorch's defaults when None.
     weight_decay : float, default=0.0
         Decoupled weight decay on the weights (``adamw``).
     batch_size : int, default=200
@@ -118,6 +125,11 @@ class PenalizedNet(NeuralNet):
     max_updates : int, default=None
         If set, each training call stops after this many parameter updates,
         possibly in the middle of an epoch.
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to each training
+        minibatch's inputs (never to validation or prediction inputs); drawn
+        in float32 from a seeded generator of its own, so that the draws do
+        not depend on the dtype and leave the dropout masks unchanged.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``max_epochs``, ``callbacks``,
         ``device``, ``verbose``, ...).
@@ -132,11 +144,13 @@ class PenalizedNet(NeuralNet):
         solver="adam",
         lr=1e-3,
         momentum=0.9,
+        optimizer_settings=None,
         weight_decay=0.0,
         batch_size=200,
         shuffle=True,
         random_seed=0,
         max_updates=None,
+        input_noise=0.0,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
@@ -146,10 +160,12 @@ class PenalizedNet(NeuralNet):
         self.penalties = penalties
         self.solver = solver
         self.momentum = momentum
+        self.optimizer_settings = optimizer_settings
         self.weight_decay = weight_decay
         self.shuffle = shuffle
         self.random_seed = random_seed
         self.max_updates = max_updates
+        self.input_noise = input_noise
 
     # -- persistence ----------------------------------------------------------
     def __getstate__(self):
@@ -181,6 +197,7 @@ class PenalizedNet(NeuralNet):
             lr=self.lr,
             momentum=self.momentum,
             weight_decay=self.weight_decay,
+            **(self.optimizer_settings or {}),
         )
         return self
 
@@ -256,6 +273,10 @@ class PenalizedNet(NeuralNet):
         self.updates_left_ = self.max_updates
         masks = torch.Generator(self.device).manual_seed(self._seeds()[1])
         threads = fit_threads(self.module_, min(self.batch_size, len(X)), X.X)
+        self.noise_ = None
+        if self.input_noise:  # a stream of its own: the masks stay the same
+            seed = derive_seeds(self.random_seed, len(self.history), _NOISE_KEY)[0]
+            self.noise_ = torch.Generator(self.device).manual_seed(seed)
         unfinished = None
         try:
             iterator_train = self.get_iterator(X, training=True)
@@ -292,6 +313,7 @@ class PenalizedNet(NeuralNet):
             # bound tensors are per training call: never pickled, always fresh
             del self.penalties_, self.proximal_, self.sparsity_weights_
             del self.trainable_params_, self.detached_, self.batch_callbacks_
+            del self.noise_
         return self
 
     def _parameter_copy(self) -> list[torch.Tensor]:
@@ -340,8 +362,17 @@ class PenalizedNet(NeuralNet):
         terms["loss"] = loss
         return terms
 
+    def _noisy(self, X: torch.Tensor) -> torch.Tensor:
+        """``X`` plus Gaussian noise of standard deviation ``input_noise``."""
+        noise = torch.randn(
+            X.shape, dtype=torch.float32, device=X.device, generator=self.noise_
+        )
+        return X + self.input_noise * noise.to(X.dtype)
+
     def train_step(self, batch, **fit_params):
         X, y, sample_weight = batch
+        if self.noise_ is not None:
+            X = self._noisy(X)
         for param in self.trainable_params_:  # zero_grad(set_to_none=True), leaner
             param.grad = None
         terms = self.objective(X, y, sample_weight)

@@ -1,6 +1,7 @@
 """Registry of solvers: allowed values of ``solver``, the optimizers they build,
 and the step size each optimizer's last update took (for proximal steps)."""
 
+import inspect
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -12,6 +13,13 @@ from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 
 from ..nn import weight_parameters
+
+#: Whether PyTorch's functional updates take every argument the direct
+#: optimizers below pass (``decoupled_weight_decay`` came with torch 2.6);
+#: with an older torch its optimizer classes are used as they are.
+_DIRECT = {"decoupled_weight_decay", "fused"} <= set(
+    inspect.signature(adam).parameters
+) and "fused" in inspect.signature(sgd).parameters
 
 
 class _DirectOptimizer:
@@ -52,11 +60,11 @@ class _DirectOptimizer:
 class _FusedAdamStep(_DirectOptimizer):
     """Construction and ``step`` of :class:`FusedAdam` and :class:`FusedAdamW`."""
 
-    def __init__(self, params, lr, decoupled_weight_decay):
+    def __init__(self, params, lr, betas, eps, decoupled_weight_decay):
         defaults = {
             "lr": lr,
-            "betas": (0.9, 0.999),
-            "eps": 1e-8,
+            "betas": tuple(betas),
+            "eps": eps,
             "weight_decay": 0,
             "amsgrad": False,
             "maximize": False,
@@ -125,28 +133,28 @@ class _FusedAdamStep(_DirectOptimizer):
 class FusedAdam(_FusedAdamStep, torch.optim.Adam):
     """``torch.optim.Adam(fused=True)`` without ``torch._dynamo``."""
 
-    def __init__(self, params, lr):
-        super().__init__(params, lr, decoupled_weight_decay=False)
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr, betas, eps, decoupled_weight_decay=False)
 
 
 class FusedAdamW(_FusedAdamStep, torch.optim.AdamW):
     """``torch.optim.AdamW(fused=True, weight_decay=0)`` (decay where a group
     sets it) without ``torch._dynamo``."""
 
-    def __init__(self, params, lr):
-        super().__init__(params, lr, decoupled_weight_decay=True)
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr, betas, eps, decoupled_weight_decay=True)
 
 
 class FusedSGD(_DirectOptimizer, torch.optim.SGD):
     """``torch.optim.SGD(fused=True)`` without ``torch._dynamo``."""
 
-    def __init__(self, params, lr, momentum):
+    def __init__(self, params, lr, momentum, nesterov=False):
         defaults = {
             "lr": lr,
             "momentum": momentum,
             "dampening": 0,
             "weight_decay": 0,
-            "nesterov": False,
+            "nesterov": nesterov,
             "maximize": False,
             "foreach": None,
             "differentiable": False,
@@ -192,18 +200,30 @@ class FusedSGD(_DirectOptimizer, torch.optim.SGD):
         return loss
 
 
-def _adam(groups, lr, momentum):
-    return FusedAdam(groups, lr=lr)
+def _adam(groups, *, lr, betas, eps, **unused):
+    if not _DIRECT:
+        return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps, fused=True)
+    return FusedAdam(groups, lr=lr, betas=betas, eps=eps)
 
 
-def _adamw(groups, lr, momentum):
+def _adamw(groups, *, lr, betas, eps, **unused):
     # decay only where a group sets it (PyTorch's default would decay every
     # parameter, biases included, by 1e-2)
-    return FusedAdamW(groups, lr=lr)
+    if not _DIRECT:
+        return torch.optim.AdamW(
+            groups, lr=lr, betas=betas, eps=eps, weight_decay=0.0, fused=True
+        )
+    return FusedAdamW(groups, lr=lr, betas=betas, eps=eps)
 
 
-def _sgd(groups, lr, momentum):
-    return FusedSGD(groups, lr=lr, momentum=momentum)
+def _sgd(groups, *, lr, momentum, nesterov, **unused):
+    # Nesterov's momentum needs some momentum (PyTorch refuses it at 0)
+    nesterov = nesterov and momentum > 0
+    if not _DIRECT:
+        return torch.optim.SGD(
+            groups, lr=lr, momentum=momentum, nesterov=nesterov, fused=True
+        )
+    return FusedSGD(groups, lr=lr, momentum=momentum, nesterov=nesterov)
 
 
 def _by_group(
@@ -225,8 +245,11 @@ def _sgd_step_sizes(optimizer, params, scale) -> list[float]:
     ``lr / (1 - momentum)`` times ``(1 - momentum) * b``, an exponential
     moving average of the gradients. That is the step size along the
     averaged gradient, and the one a proximal step must use for its fixed
-    points to be the minimisers of the penalized objective. (Assumes no
-    dampening and no Nesterov momentum, as ``_sgd`` builds it.)
+    points to be the minimisers of the penalized objective. Nesterov's
+    momentum steps by ``lr * (g + momentum * b)``, which at a fixed point
+    (``b = g / (1 - momentum)``) is the same ``lr / (1 - momentum)`` times
+    ``g``, so the same step size applies. (Assumes no dampening, as ``_sgd``
+    builds it.)
     """
     sizes = [0.0] * len(params)
     for group, held in _by_group(optimizer, params):
@@ -289,8 +312,15 @@ def build_optimizer(
     lr: float,
     momentum: float = 0.9,
     weight_decay: float = 0.0,
+    *,
+    nesterov: bool = False,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
 ) -> torch.optim.Optimizer:
     """Build the optimizer of ``solver`` over the trainable parameters of ``module``.
+
+    ``momentum`` and ``nesterov`` configure ``sgd``; ``betas`` and ``eps``
+    ``adam`` and ``adamw``.
 
     ``weight_decay`` (the decoupled decay of ``adamw``) applies to the weights
     only: biases then form a second parameter group without decay. Without
@@ -306,7 +336,9 @@ def build_optimizer(
         groups = [{"params": weights, "weight_decay": weight_decay}]
         if biases:
             groups.append({"params": biases, "weight_decay": 0.0})
-    return SOLVERS[solver].build(groups, lr=lr, momentum=momentum)
+    return SOLVERS[solver].build(
+        groups, lr=lr, momentum=momentum, nesterov=nesterov, betas=betas, eps=eps
+    )
 
 
 def step_sizes(

@@ -1,35 +1,90 @@
-"""What a finished training call means: divergence, no finite score, interrupts.
+"""What a finished training call means: divergence, an objective that grew,
+no finite score, interrupts.
 
 Checked once per training call, after training, so it costs nothing per
 minibatch: the loop only notes a non-finite epoch loss (``net.diverged_``) or
-a ``KeyboardInterrupt`` (``net.interrupted_``) and stops.
+a ``KeyboardInterrupt`` (``net.interrupted_``) and stops, and
+:class:`ObjectiveWatch` keeps the objective of the first minibatch (on the
+device: one read per training call).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
+
+#: An objective that ends above this multiple of its starting value has
+#: grown, not fallen: more than doubled (the margin absorbs the difference
+#: between the first minibatches and an epoch's mean).
+GROWTH_FACTOR = 2.0
+
+#: Rows over which the starting objective is averaged (the first minibatches
+#: until they hold that many rows; the first one alone when it is larger).
+START_ROWS = 32
+
+
+class ObjectiveWatch(Callback):
+    """Keep the objective a training call started from: the mean objective
+    of its first minibatches (at least ``START_ROWS`` rows, or all of them),
+    the first computed on the parameters before any update.
+
+    Attributes
+    ----------
+    initial_ : float or None
+        That objective (summed on the device while training, read once when
+        the call ends), None before training.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.initial_ = None
+        self.sum_, self.rows_ = 0.0, 0
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        if training and self.rows_ < START_ROWS and loss is not None:
+            rows = len(batch[0])
+            self.sum_ = self.sum_ + loss.detach() * rows
+            self.rows_ += rows
+
+    def on_train_end(self, net, **kwargs):
+        if self.rows_:  # no tensor outlives the call
+            self.initial_ = float(self.sum_) / self.rows_
+        self.sum_ = 0.0
+
+    def grew(self, net) -> tuple[float, float] | None:
+        """``(initial, final)`` objectives when the call's last epoch ended
+        above ``GROWTH_FACTOR`` times the starting objective, else None."""
+        if self.initial_ is None or not len(net.history):
+            return None
+        initial = self.initial_
+        final = net.history[-1, "train_loss"]
+        if math.isfinite(final) and final > GROWTH_FACTOR * abs(initial):
+            return initial, final
+        return None
 
 
 def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"):
     """Raise or warn about how the training call of ``net`` ended.
 
     Divergence is a ``ValueError``, or a ``ConvergenceWarning`` when early
-    stopping (``stopper``) restored a finite snapshot; early stopping that
+    stopping (``stopper``) restored a finite snapshot; an objective that
+    ended above where it started (see :class:`ObjectiveWatch`) is a
+    ``ConvergenceWarning``; early stopping that
     never saw a finite validation score is a ``ValueError``; an interrupt is
     a ``UserWarning``. ``phase`` names the training call in the messages.
     When this raises, the network is not usable and the caller discards it.
     """
     restored = stopper is not None and stopper.best_epoch_ is not None
+    advice = (
+        f"Lower learning_rate_init (now {learning_rate_init}), "
+        "standardize the features (e.g. with StandardScaler), or scale "
+        "the targets."
+    )
     if net.diverged_:
         epoch = len(net.history)
         loss = net.history[-1, "train_loss"]
-        advice = (
-            f"Lower learning_rate_init (now {learning_rate_init}), "
-            "standardize the features (e.g. with StandardScaler), or scale "
-            "the targets."
-        )
         if restored:
             warnings.warn(
                 f"The training objective (train_loss) became {loss} at epoch "
@@ -53,6 +108,22 @@ def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"
             f"epochs (scoring={scoring!r}): the loss diverged or the "
             "score is undefined on so few rows. Lower learning_rate_init, or "
             "raise validation_fraction."
+        )
+    watch = dict(net.callbacks_).get("objective_watch")
+    grown = None if watch is None or net.interrupted_ else watch.grew(net)
+    if grown is not None:
+        kept = (
+            f"The parameters of the best epoch ({stopper.best_epoch_}) were "
+            "restored, but training went wrong. "
+            if restored
+            else "The network is most likely useless (e.g. one class for every row). "
+        )
+        warnings.warn(
+            f"The training objective grew instead of falling in {phase}: from "
+            f"{grown[0]:.6g} before the first update to {grown[1]:.6g} at epoch "
+            f"{len(net.history)}: training diverged. {kept}{advice}",
+            ConvergenceWarning,
+            stacklevel=4,
         )
     if net.interrupted_:
         kept = (

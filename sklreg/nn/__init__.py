@@ -17,7 +17,7 @@ from ._conv import ConvNet
 from ._dropout import Dropout, dropout_generator, mc_dropout
 from ._init import glorot_uniform_
 from ._locally_connected import LocallyConnected
-from ._losses import DATA_LOSSES, DataLoss, weighted_mean
+from ._losses import DATA_LOSSES, LOG_LINK_LOSSES, DataLoss, weighted_mean
 from ._mlp import MLP
 from ._multitask import MultiTaskMLP, dense_network, parameter_names
 from ._network import Network, glorot_reset_, layer_fans, weight_parameters
@@ -26,6 +26,7 @@ from ._shapes import PADDINGS, conv_shapes
 __all__ = [
     "ACTIVATIONS",
     "DATA_LOSSES",
+    "LOG_LINK_LOSSES",
     "MLP",
     "PADDINGS",
     "ConvNet",

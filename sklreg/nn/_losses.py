@@ -29,6 +29,31 @@ def squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output - target).square().mean(dim=1)
 
 
+def absolute_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Absolute error ``(n, n_outputs)``, averaged over outputs."""
+    return (output - target).abs().mean(dim=1)
+
+
+#: Where the Huber loss turns from quadratic to linear, in target units.
+HUBER_DELTA = 1.0
+
+
+def huber(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Huber loss ``(n, n_outputs)`` with ``delta = HUBER_DELTA``, averaged
+    over outputs: ``r**2 / 2`` for ``|r| <= delta``, else
+    ``delta * (|r| - delta / 2)`` (PyTorch's ``huber_loss``)."""
+    loss = F.huber_loss(output, target, reduction="none", delta=HUBER_DELTA)
+    return loss.mean(dim=1)
+
+
+def poisson(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Half Poisson deviance ``(n, n_outputs)`` of the log-mean ``output``,
+    averaged over outputs: ``mu - y * log(mu) + y * log(y) - y`` with
+    ``mu = exp(output)``; zero where ``mu == y``."""
+    loss = output.exp() - target * output + torch.xlogy(target, target) - target
+    return loss.mean(dim=1)
+
+
 def weighted_mean(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
     """Mean of ``values`` weighted by ``weight`` (plain mean when ``None``)."""
     if weight is None:
@@ -41,7 +66,22 @@ DATA_LOSSES = {
     "cross_entropy": cross_entropy,
     "binary_cross_entropy": binary_cross_entropy,
     "squared_error": squared_error,
+    "absolute_error": absolute_error,
+    "huber": huber,
+    "poisson": poisson,
 }
+
+#: The losses of a regressor whose output is the log of the prediction.
+LOG_LINK_LOSSES = frozenset({"poisson"})
+
+
+def _mean_huber(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.huber_loss(output, target, delta=HUBER_DELTA)
+
+
+def _mean_poisson(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return poisson(output, target).mean()
+
 
 #: The unweighted mean of each loss as one fused call (equal to
 #: ``DATA_LOSSES[name](...).mean()``, cheaper per minibatch).
@@ -49,6 +89,9 @@ _MEAN_LOSSES = {
     "cross_entropy": F.cross_entropy,
     "binary_cross_entropy": F.binary_cross_entropy_with_logits,
     "squared_error": F.mse_loss,
+    "absolute_error": F.l1_loss,
+    "huber": _mean_huber,
+    "poisson": _mean_poisson,
 }
 
 
@@ -86,7 +129,8 @@ class DataLoss(nn.Module):
 
     Parameters
     ----------
-    name : {'cross_entropy', 'binary_cross_entropy', 'squared_error'}
+    name : {'cross_entropy', 'binary_cross_entropy', 'squared_error', \
+            'absolute_error', 'huber', 'poisson'}
         Key of :data:`DATA_LOSSES`.
     n_classes : sequence of int, default=None
         For ``'cross_entropy'`` on several tasks at once: the number of
@@ -94,14 +138,30 @@ class DataLoss(nn.Module):
         task, side by side (task 0's classes first), the target one column
         of class indices per task, and the loss of a row is the mean over
         tasks of each task's softmax cross-entropy.
+    label_smoothing : float, default=0.0
+        For the cross-entropies: the share ``eps`` of each target spread
+        evenly over the classes, PyTorch's meaning. ``'cross_entropy'``
+        compares the softmax with ``(1 - eps) * one_hot + eps / n_classes``
+        (per task); ``'binary_cross_entropy'`` smooths each binary target
+        to ``y * (1 - eps) + eps / 2``.
     """
 
-    def __init__(self, name: str, n_classes: Sequence[int] | None = None):
+    def __init__(
+        self,
+        name: str,
+        n_classes: Sequence[int] | None = None,
+        label_smoothing: float = 0.0,
+    ):
         super().__init__()
         if n_classes is not None and name != "cross_entropy":
             raise ValueError(
                 f"n_classes applies to the 'cross_entropy' loss, not to {name!r}"
             )
+        if label_smoothing and name not in ("cross_entropy", "binary_cross_entropy"):
+            raise ValueError(
+                f"label_smoothing applies to the cross-entropies, not to {name!r}"
+            )
+        self.label_smoothing = float(label_smoothing)
         self.name = name
         self.n_classes = None if n_classes is None else tuple(map(int, n_classes))
         self._per_sample = DATA_LOSSES[name]
@@ -126,6 +186,8 @@ class DataLoss(nn.Module):
         target: torch.Tensor,
         weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        if self.label_smoothing:
+            return weighted_mean(self._smoothed(output, target), weight)
         if self.n_classes is not None:
             widest, columns = self._widest, self.task_columns
             if weight is None:
@@ -135,6 +197,22 @@ class DataLoss(nn.Module):
         if weight is None:
             return self._mean(output, target)
         return weighted_mean(self._per_sample(output, target), weight)
+
+    def _smoothed(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-row loss against smoothed targets."""
+        eps = self.label_smoothing
+        if self.name == "binary_cross_entropy":
+            return binary_cross_entropy(output, target * (1.0 - eps) + eps / 2)
+        if self.n_classes is None:
+            return F.cross_entropy(
+                output, target, reduction="none", label_smoothing=eps
+            )
+        blocks = output.split(self.n_classes, dim=1)  # one softmax per task
+        losses = [
+            F.cross_entropy(block, target[:, t], reduction="none", label_smoothing=eps)
+            for t, block in enumerate(blocks)
+        ]
+        return torch.stack(losses, dim=1).mean(dim=1)
 
     def extra_repr(self) -> str:
         if self.n_classes is None:
