@@ -81,10 +81,20 @@ for name in models:
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = list(models)
 positions = np.arange(len(names))
-ax.bar(positions - 0.2, [np.mean(recall[n]) for n in names], 0.4,
-       yerr=[np.std(recall[n]) for n in names], label="minority recall")
-ax.bar(positions + 0.2, [np.mean(balanced[n]) for n in names], 0.4,
-       yerr=[np.std(balanced[n]) for n in names], label="balanced accuracy")
+ax.bar(
+    positions - 0.2,
+    [np.mean(recall[n]) for n in names],
+    0.4,
+    yerr=[np.std(recall[n]) for n in names],
+    label="minority recall",
+)
+ax.bar(
+    positions + 0.2,
+    [np.mean(balanced[n]) for n in names],
+    0.4,
+    yerr=[np.std(balanced[n]) for n in names],
+    label="balanced accuracy",
+)
 ax.set_xticks(positions, names, fontsize=8)
 ax.set_ylim(0, 1)
 ax.legend(loc="lower right")

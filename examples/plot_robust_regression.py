@@ -31,7 +31,9 @@ X_test = np.linspace(-3, 3, 300).reshape(-1, 1)
 y_test = np.sin(X_test[:, 0]) + 0.3 * X_test[:, 0]
 
 common = dict(
-    hidden_layer_sizes=(64, 64), learning_rate_init=1e-2, max_iter=150,
+    hidden_layer_sizes=(64, 64),
+    learning_rate_init=1e-2,
+    max_iter=150,
     random_state=0,
 )
 # sphinx_gallery_start_ignore
@@ -48,8 +50,9 @@ predictions = {}
 for loss in ("squared_error", "absolute_error", "huber"):
     reg = RegularizedMLPRegressor(**common, loss=loss).fit(X, y_dirty)
     predictions[loss] = reg.predict(X_test)
-    print(f"{loss:15s} R^2 on the clean curve: "
-          f"{r2_score(y_test, predictions[loss]):.3f}")
+    print(
+        f"{loss:15s} R^2 on the clean curve: {r2_score(y_test, predictions[loss]):.3f}"
+    )
 
 # %%
 # The squared error is pulled up by the outliers
@@ -61,8 +64,9 @@ ax.plot(X_test[:, 0], y_test, "k--", label="true curve")
 for loss, predicted in predictions.items():
     ax.plot(X_test[:, 0], predicted, label=f'loss="{loss}"')
 ax.set_ylim(y.min() - 0.5, y.max() + 1.5)
-ax.set_title(f"{len(outliers)} of {n} targets shifted by +{10 * y.std():.1f} "
-             "(off the plot)")
+ax.set_title(
+    f"{len(outliers)} of {n} targets shifted by +{10 * y.std():.1f} (off the plot)"
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
