@@ -36,11 +36,10 @@ from ._early_stopping import (
     check_validation_arguments,
     given_validation,
     refit_epochs,
-    validation_scorer,
-    validation_split,
+    split_validation,
 )
 from ._ignored import warn_ignored_settings
-from ._plan import Architecture, Plan, Seeds, resolve_plan
+from ._plan import Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
     LEARNING_RATES,
@@ -271,7 +270,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
         architecture = plan.architecture
         if continuing:
-            self._check_architecture(architecture)
+            architecture.check_continues(self._fitted_architecture)
             module = previous.module_
             module.set_dropout(architecture.dropout, architecture.input_dropout)
         else:
@@ -286,22 +285,10 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 self, validation, plan, dtype, X.shape[0]
             )
         elif schedule.early_stopping:  # train on one part, score the other
-            split_seed = self._seeds.validation_split(
+            seed = self._seeds.validation_split(
                 len(previous.history) if continuing else 0
             )
-            train, valid = validation_split(
-                y_encoded,
-                weight,
-                self._stratify_labels(y_encoded),
-                schedule.validation_fraction,
-                split_seed,
-            )
-            scorer = validation_scorer(self, schedule.scoring, X, y, weight, valid)
-            fit_kwargs = dict(valid_data=data.rows(valid), valid_scorer=scorer)
-            title = (
-                f"Training on {len(train)} rows; early stopping validates on the "
-                f"other {len(valid)} (patience={schedule.patience})."
-            )
+            train, fit_kwargs, title = split_validation(self, plan, data, X, y, seed)
         n_train = X.shape[0] if train is None else len(train)
         warn_ignored_settings(plan, n_train)
         net = build_net(
@@ -417,19 +404,6 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
                 "weights are zero."
             )
         return weight
-
-    def _check_architecture(self, architecture: Architecture):
-        """Refuse to continue training a network whose shape would change."""
-        now, before = architecture.shapes(), self._fitted_architecture.shapes()
-        changed = [key for key in now if now[key] != before[key]]
-        if changed:
-            now = ", ".join(f"{key}={now[key]!r}" for key in changed)
-            before = ", ".join(f"{key}={before[key]!r}" for key in changed)
-            raise ValueError(
-                f"{now} differs from the fitted network ({before}); warm_start and "
-                "partial_fit continue training the same network (set "
-                "warm_start=False to start afresh)."
-            )
 
     def _set_fitted_attributes(self, net):
         """Attributes that describe the training run of ``net``."""

@@ -96,6 +96,28 @@ def given_validation(estimator, validation, plan, dtype, n_train):
     return given, fit_kwargs, title
 
 
+def split_validation(estimator, plan, data, X, y, seed):
+    """``(train, fit_kwargs, title)`` of early stopping on a part of the
+    training rows: the rows left for training, what the engine's ``fit``
+    takes to score the others after every epoch (:func:`validation_split`,
+    :func:`validation_scorer`), and the log's title line."""
+    schedule = plan.schedule
+    train, valid = validation_split(
+        data.y,
+        data.weight,
+        estimator._stratify_labels(data.y),
+        schedule.validation_fraction,
+        seed,
+    )
+    scorer = validation_scorer(estimator, schedule.scoring, X, y, data.weight, valid)
+    fit_kwargs = dict(valid_data=data.rows(valid), valid_scorer=scorer)
+    title = (
+        f"Training on {len(train)} rows; early stopping validates on the "
+        f"other {len(valid)} (patience={schedule.patience})."
+    )
+    return train, fit_kwargs, title
+
+
 def validation_split(y_encoded, weight, stratify, fraction, seed):
     """Indices ``(train, valid)`` of the early-stopping split.
 

@@ -106,6 +106,20 @@ class Architecture:
             shapes.update(dataclasses.asdict(self.conv))
         return shapes
 
+    def check_continues(self, fitted: Architecture) -> None:
+        """Refuse to continue training the ``fitted`` network when this
+        architecture would change its shapes."""
+        now, before = self.shapes(), fitted.shapes()
+        changed = [key for key in now if now[key] != before[key]]
+        if changed:
+            now = ", ".join(f"{key}={now[key]!r}" for key in changed)
+            before = ", ".join(f"{key}={before[key]!r}" for key in changed)
+            raise ValueError(
+                f"{now} differs from the fitted network ({before}); warm_start and "
+                "partial_fit continue training the same network (set "
+                "warm_start=False to start afresh)."
+            )
+
 
 @dataclass(frozen=True)
 class Objective:

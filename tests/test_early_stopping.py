@@ -10,7 +10,7 @@ from sklearn.datasets import make_regression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-import sklreg._base
+import sklreg._early_stopping
 from sklreg import RegularizedMLPClassifier, RegularizedMLPRegressor
 from sklreg._training import EarlyStopping
 
@@ -23,13 +23,13 @@ ES = NOISY_EARLY_STOPPING
 def split_spy(monkeypatch):
     """Record the (train, valid) indices of every early-stopping split."""
     splits = []
-    original = sklreg._base.validation_split
+    original = sklreg._early_stopping.validation_split
 
     def spy(*args, **kwargs):
         splits.append(original(*args, **kwargs))
         return splits[-1]
 
-    monkeypatch.setattr(sklreg._base, "validation_split", spy)
+    monkeypatch.setattr(sklreg._early_stopping, "validation_split", spy)
     return splits
 
 

@@ -136,6 +136,25 @@ def test_invalid_regressor_hyperparameter_raises_before_training(
     assert not hasattr(est, "net_")
 
 
+#: Invalid values of the parameters only the MLP estimators have.
+INVALID_MLP = [
+    ("feature_alpha", -0.1),
+    ("feature_alpha", "strong"),
+]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(("param", "value"), INVALID_MLP)
+def test_invalid_mlp_hyperparameter_raises_before_training(
+    Estimator, param, value, data, forbid_training
+):
+    X, y = data
+    est = Estimator(**{**FAST, param: value})
+    with pytest.raises(ValueError, match=param):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+
+
 def test_cuda_unavailable_is_a_clear_error(data):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")

@@ -283,9 +283,17 @@ def test_warm_start_needs_the_same_classes(clf_data):
 # -- hyperparameters: every parameter has a tested invalid value --------------------
 def test_every_hyperparameter_has_an_invalid_value_test():
     from .test_conv import SHAPE_ERRORS
-    from .test_fit_api import INVALID, INVALID_CLASSIFIER, INVALID_REGRESSOR
+    from .test_fit_api import (
+        INVALID,
+        INVALID_CLASSIFIER,
+        INVALID_MLP,
+        INVALID_REGRESSOR,
+    )
 
-    tested = {name for name, _ in INVALID + INVALID_CLASSIFIER + INVALID_REGRESSOR}
+    tested = {
+        name
+        for name, _ in INVALID + INVALID_CLASSIFIER + INVALID_REGRESSOR + INVALID_MLP
+    }
     conv_tested = tested | {name for params, *_ in SHAPE_ERRORS for name in params}
     for Estimator in ESTIMATORS:
         missing = set(Estimator().get_params()) - tested
