@@ -70,9 +70,28 @@ INVALID = [
     ("verbose", -1),
 ]
 
+#: Invalid values of the hyperparameters only the MLP estimators have.
+MLP_INVALID = [
+    ("feature_alpha", -0.1),
+    ("feature_alpha", "strong"),
+]
 
-@pytest.mark.parametrize("Estimator", [*ESTIMATORS, SharedConvClassifier])
-@pytest.mark.parametrize(("param", "value"), INVALID)
+
+@pytest.mark.parametrize(
+    ("Estimator", "param", "value"),
+    [
+        *(
+            (Estimator, param, value)
+            for Estimator in [*ESTIMATORS, SharedConvClassifier]
+            for param, value in INVALID
+        ),
+        *(
+            (Estimator, param, value)
+            for Estimator in ESTIMATORS
+            for param, value in MLP_INVALID
+        ),
+    ],
+)
 def test_invalid_hyperparameter_raises_before_training(
     Estimator, param, value, data, monkeypatch
 ):
