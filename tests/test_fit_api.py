@@ -82,18 +82,6 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize("Estimator", [*ESTIMATORS, SharedConvClassifier])
-@pytest.mark.parametrize(("param", "value"), INVALID)
-def test_invalid_hyperparameter_raises_before_training(
-    Estimator, param, value, data, forbid_training
-):
-    X, y = data
-    est = Estimator(**{**FAST, param: value})
-    with pytest.raises(ValueError, match=param):
-        est.fit(X, y)
-    assert not hasattr(est, "net_")
-
-
 #: Invalid values of the parameters only classifiers have.
 INVALID_CLASSIFIER = [
     ("class_weight", "even"),
@@ -103,19 +91,6 @@ INVALID_CLASSIFIER = [
     ("label_smoothing", -0.1),
 ]
 
-
-@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, SharedConvClassifier])
-@pytest.mark.parametrize(("param", "value"), INVALID_CLASSIFIER)
-def test_invalid_classifier_hyperparameter_raises_before_training(
-    Estimator, param, value, data, forbid_training
-):
-    X, y = data
-    est = Estimator(**{**FAST, param: value})
-    with pytest.raises(ValueError, match=param):
-        est.fit(X, y)
-    assert not hasattr(est, "net_")
-
-
 #: Invalid values of the parameters only regressors have.
 INVALID_REGRESSOR = [
     ("loss", "l3"),
@@ -124,28 +99,28 @@ INVALID_REGRESSOR = [
     ("normalize_y", "yes"),
 ]
 
-
-@pytest.mark.parametrize(("param", "value"), INVALID_REGRESSOR)
-def test_invalid_regressor_hyperparameter_raises_before_training(
-    param, value, data, forbid_training
-):
-    X, y = data
-    est = RegularizedMLPRegressor(**{**FAST, param: value})
-    with pytest.raises(ValueError, match=param):
-        est.fit(X, y)
-    assert not hasattr(est, "net_")
-
-
 #: Invalid values of the parameters only the MLP estimators have.
 INVALID_MLP = [
     ("feature_alpha", -0.1),
     ("feature_alpha", "strong"),
 ]
 
+#: Which estimators each table of invalid values applies to.
+_INVALID_CASES = [
+    (Estimator, param, value)
+    for table, estimators in [
+        (INVALID, [*ESTIMATORS, SharedConvClassifier]),
+        (INVALID_CLASSIFIER, [RegularizedMLPClassifier, SharedConvClassifier]),
+        (INVALID_REGRESSOR, [RegularizedMLPRegressor]),
+        (INVALID_MLP, ESTIMATORS),
+    ]
+    for Estimator in estimators
+    for param, value in table
+]
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-@pytest.mark.parametrize(("param", "value"), INVALID_MLP)
-def test_invalid_mlp_hyperparameter_raises_before_training(
+
+@pytest.mark.parametrize(("Estimator", "param", "value"), _INVALID_CASES)
+def test_invalid_hyperparameter_raises_before_training(
     Estimator, param, value, data, forbid_training
 ):
     X, y = data
