@@ -483,15 +483,29 @@ def class_sample_weight(class_weight, y, classes, sample_weight=None):
         # for nothing either way ('balanced' would divide by zero)
         kept = slice(None) if sample_weight is None else sample_weight > 0
         present = np.unique(labels[kept])
-        by_class = compute_class_weight(
+        by_class = _class_weights(
             weights,
-            classes=present,
-            y=labels[kept],
-            sample_weight=None if sample_weight is None else sample_weight[kept],
+            present,
+            labels[kept],
+            None if sample_weight is None else sample_weight[kept],
         )
         index = np.searchsorted(present, labels).clip(max=len(present) - 1)
         rows *= np.where(present[index] == labels, by_class[index], 1.0)
     return rows
+
+
+def _class_weights(class_weight, classes, y, sample_weight):
+    """The weight of each of ``classes`` (sorted, all present in ``y``), as
+    scikit-learn's ``compute_class_weight`` gives them: ``'balanced'`` is
+    ``sum of weights / (n_classes * weight of the class)`` with the rows
+    counted by ``sample_weight`` (computed here, since scikit-learn before
+    1.7 takes no sample weights there)."""
+    if not isinstance(class_weight, str):
+        return compute_class_weight(class_weight, classes=classes, y=y)
+    counts = np.bincount(
+        np.searchsorted(classes, y), weights=sample_weight, minlength=len(classes)
+    ).astype(np.float64)
+    return counts.sum() / (len(classes) * counts)
 
 
 def _per_task(classes) -> bool:
