@@ -56,9 +56,23 @@ class _DirectOptimizer:
         self._step_supports_amp_scaling = True  # as the parent's fused option
         self._warned_capturable_if_run_uncaptured = True
 
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._update(group)
+        return loss
+
+    def _update(self, group: dict) -> None:
+        """One step of the parameters of ``group`` that have a gradient."""
+        raise NotImplementedError
+
 
 class _FusedAdamStep(_DirectOptimizer):
-    """Construction and ``step`` of :class:`FusedAdam` and :class:`FusedAdamW`."""
+    """Construction and update of :class:`FusedAdam` and :class:`FusedAdamW`."""
 
     def __init__(self, params, lr, betas, eps, decoupled_weight_decay):
         defaults = {
@@ -76,58 +90,49 @@ class _FusedAdamStep(_DirectOptimizer):
         }
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:  # as Adam._init_group initializes a fused state
-                    state["step"] = torch.zeros(
-                        (), dtype=torch.float32, device=p.device
-                    )
-                    state["exp_avg"] = torch.zeros_like(
-                        p, memory_format=torch.preserve_format
-                    )
-                    state["exp_avg_sq"] = torch.zeros_like(
-                        p, memory_format=torch.preserve_format
-                    )
-                params.append(p)
-                grads.append(p.grad)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                steps.append(state["step"])
-            beta1, beta2 = group["betas"]
-            adam(
-                params,
-                grads,
-                exp_avgs,
-                exp_avg_sqs,
-                [],
-                steps,
-                amsgrad=False,
-                has_complex=False,
-                beta1=beta1,
-                beta2=beta2,
-                lr=group["lr"],
-                weight_decay=group["weight_decay"],
-                eps=group["eps"],
-                maximize=False,
-                foreach=None,
-                capturable=False,
-                differentiable=False,
-                fused=True,
-                grad_scale=None,
-                found_inf=None,
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-            )
-        return loss
+    def _update(self, group: dict) -> None:
+        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:  # as Adam._init_group initializes a fused state
+                state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+                state["exp_avg"] = torch.zeros_like(
+                    p, memory_format=torch.preserve_format
+                )
+                state["exp_avg_sq"] = torch.zeros_like(
+                    p, memory_format=torch.preserve_format
+                )
+            params.append(p)
+            grads.append(p.grad)
+            exp_avgs.append(state["exp_avg"])
+            exp_avg_sqs.append(state["exp_avg_sq"])
+            steps.append(state["step"])
+        beta1, beta2 = group["betas"]
+        adam(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            amsgrad=False,
+            has_complex=False,
+            beta1=beta1,
+            beta2=beta2,
+            lr=group["lr"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=False,
+            foreach=None,
+            capturable=False,
+            differentiable=False,
+            fused=True,
+            grad_scale=None,
+            found_inf=None,
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )
 
 
 class FusedAdam(_FusedAdamStep, torch.optim.Adam):
@@ -162,42 +167,35 @@ class FusedSGD(_DirectOptimizer, torch.optim.SGD):
         }
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            momentum = group["momentum"]
-            params, grads, buffers = [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                params.append(p)
-                grads.append(p.grad)
-                if momentum != 0:
-                    buffers.append(self.state[p].get("momentum_buffer"))
-            sgd(
-                params,
-                grads,
-                buffers,
-                weight_decay=group["weight_decay"],
-                momentum=momentum,
-                lr=group["lr"],
-                dampening=group["dampening"],
-                nesterov=group["nesterov"],
-                maximize=False,
-                has_sparse_grad=False,
-                foreach=None,
-                fused=True,
-                grad_scale=None,
-                found_inf=None,
-            )
+    def _update(self, group: dict) -> None:
+        momentum = group["momentum"]
+        params, grads, buffers = [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            params.append(p)
+            grads.append(p.grad)
             if momentum != 0:
-                for p, buffer in zip(params, buffers, strict=True):
-                    self.state[p]["momentum_buffer"] = buffer
-        return loss
+                buffers.append(self.state[p].get("momentum_buffer"))
+        sgd(
+            params,
+            grads,
+            buffers,
+            weight_decay=group["weight_decay"],
+            momentum=momentum,
+            lr=group["lr"],
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+            maximize=False,
+            has_sparse_grad=False,
+            foreach=None,
+            fused=True,
+            grad_scale=None,
+            found_inf=None,
+        )
+        if momentum != 0:
+            for p, buffer in zip(params, buffers, strict=True):
+                self.state[p]["momentum_buffer"] = buffer
 
 
 def _adam(groups, *, lr, betas, eps, **unused):
