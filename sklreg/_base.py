@@ -39,6 +39,7 @@ from ._early_stopping import (
     split_validation,
 )
 from ._ignored import warn_ignored_settings
+from ._members import member_estimator
 from ._plan import Plan, Seeds, resolve_plan
 from ._training import (
     HISTORY_KEYS,
@@ -51,7 +52,7 @@ from ._training import (
     forward_outputs,
 )
 from ._typing import ArrayLike, MatrixLike, fit_context
-from .nn import ACTIVATIONS, weight_parameters
+from .nn import ACTIVATIONS, MEMBER_SHARING, Ensemble, MemberLoss, weight_parameters
 from .penalties import L1_METHODS, NORMS, TIE_NORMS, resolve_tie_groups
 from .utils import resolve_dtype
 
@@ -89,6 +90,9 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "mc_samples": [Interval(Integral, 0, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "member_sharing": [StrOptions(set(MEMBER_SHARING))],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -164,9 +168,20 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
 
     # -- building blocks --------------------------------------------------------
     def _new_module(self, n_features, n_outputs, architecture, dtype):
-        """A freshly initialized module, its weights seeded by ``random_state``."""
-        generator = torch.Generator().manual_seed(self._seeds.weights)
-        return self._build_module(n_features, n_outputs, architecture, dtype, generator)
+        """A freshly initialized module, its weights seeded by ``random_state``
+        (an :class:`~sklreg.nn.Ensemble` of ``n_members`` networks, member
+        ``i`` seeded by ``random_state`` and ``i``)."""
+        generators = [
+            torch.Generator().manual_seed(self._seeds.member_weights(i))
+            for i in range(architecture.n_members)
+        ]
+        members = [
+            self._build_module(n_features, n_outputs, architecture, dtype, generator)
+            for generator in generators
+        ]
+        if len(members) == 1:
+            return members[0]
+        return Ensemble(members, architecture.member_sharing, generators)
 
     # -- fitting ----------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)
@@ -278,6 +293,11 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
             module = self._new_module(X.shape[1], n_units, architecture, dtype)
         tie_groups = resolve_tie_groups(plan.objective.tie_groups, module)
         self._fitted_architecture = architecture
+        self._n_output_units = n_units
+        if architecture.ensemble:
+            data_loss = MemberLoss(data_loss, module.term_weight)
+        if architecture.bootstrap:
+            data.bootstrap = self._seeds.bootstraps(architecture.n_members)
 
         train, fit_kwargs, title, given = None, {}, None, None
         if validated:  # the user's validation rows
@@ -421,6 +441,35 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         if self.history_ and "valid_score" in self.history_[-1]:
             self.validation_scores_ = [row.get("valid_score") for row in self.history_]
         self.refit_n_iter_ = self.refit_t_ = None
+
+    def member(self, i: int):
+        """Member ``i`` of the fitted ensemble, as an estimator of its own.
+
+        Parameters
+        ----------
+        i : int
+            Index of the member, from 0 to ``n_members - 1`` (negative
+            indices count from the end).
+
+        Returns
+        -------
+        estimator : object
+            A fitted estimator of the same class with ``n_members=1`` that
+            computes member ``i`` alone: its own parameters (with
+            ``member_sharing='batch'``, its effective weights ``W *
+            outer(s_i, r_i)``), the ensemble's fitted attributes and
+            ``history_``. Without Monte-Carlo dropout, the ensemble's
+            prediction is the mean of its members' predictions
+            (probabilities for classifiers).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        IndexError
+            When ``i`` is out of range.
+        """
+        return member_estimator(self, i)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "net_")

@@ -196,6 +196,9 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         input_dropout=0.0,
         input_noise=0.0,
         mc_samples=0,
+        n_members=1,
+        bootstrap=False,
+        member_sharing="none",
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
@@ -246,6 +249,9 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
         self.input_dropout = input_dropout
         self.input_noise = input_noise
         self.mc_samples = mc_samples
+        self.n_members = n_members
+        self.bootstrap = bootstrap
+        self.member_sharing = member_sharing
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -383,7 +389,7 @@ class SharedConvClassifier(NetClassifierMixin, BaseRegularizedNet):
     def _forward(self, X, link=None, *, return_std=False):
         check_is_fitted(self)
         # 4-D input is read as the network was fitted to read it
-        layout = "channels_last" if self.module_.channels_last else "channels_first"
+        layout = self._fitted_architecture.conv.data_format
         X = self._validation_rows(X, layout)
         return super()._forward(X, link, return_std=return_std)
 

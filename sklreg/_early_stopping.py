@@ -110,7 +110,7 @@ def split_validation(estimator, plan, data, X, y, seed):
         seed,
     )
     scorer = validation_scorer(estimator, schedule.scoring, X, y, data.weight, valid)
-    fit_kwargs = dict(valid_data=data.rows(valid), valid_scorer=scorer)
+    fit_kwargs = dict(valid_data=data.rows(valid, resample=False), valid_scorer=scorer)
     title = (
         f"Training on {len(train)} rows; early stopping validates on the "
         f"other {len(valid)} (patience={schedule.patience})."

@@ -12,7 +12,7 @@ from ._classifier import CLASSIFIER_CONSTRAINTS, NetClassifierMixin
 from ._docs import fill_doc
 from ._plan import resolve_architecture
 from ._regressor import REGRESSOR_CONSTRAINTS, NetRegressorMixin
-from .nn import MLP, dense_network, parameter_names
+from .nn import MLP, Ensemble, dense_network, parameter_names
 from .penalties import input_group_norms
 
 
@@ -45,6 +45,9 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         input_dropout=0.0,
         input_noise=0.0,
         mc_samples=0,
+        n_members=1,
+        bootstrap=False,
+        member_sharing="none",
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
@@ -87,6 +90,9 @@ class BaseRegularizedMLP(BaseRegularizedNet):
         self.input_dropout = input_dropout
         self.input_noise = input_noise
         self.mc_samples = mc_samples
+        self.n_members = n_members
+        self.bootstrap = bootstrap
+        self.member_sharing = member_sharing
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -170,6 +176,12 @@ class BaseRegularizedMLP(BaseRegularizedNet):
     # -- the fitted network, as scikit-learn's MLP shows it ---------------------
     def _layers(self) -> list[torch.nn.Linear]:
         module = self.module_
+        if isinstance(module, Ensemble):
+            raise AttributeError(
+                f"coefs_ and intercepts_ describe one network; this estimator "
+                f"trained an ensemble of n_members={module.n_members}. Use "
+                "member(i).coefs_ for the weights of member i."
+            )
         if not isinstance(module, MLP):
             raise AttributeError(
                 "coefs_ and intercepts_ describe the plain network "
@@ -192,10 +204,17 @@ class BaseRegularizedMLP(BaseRegularizedNet):
     @property
     def feature_importances_(self) -> np.ndarray:
         """L2 norm of each input's outgoing weights in the first layer (the
-        shared one, or every tower's first layer when none is shared)."""
+        shared one, or every tower's first layer when none is shared);
+        averaged over the members of an ensemble."""
+        module = self.module_
         with torch.no_grad():
-            norms = input_group_norms(self.module_.input_weights())
-        return _to_numpy(norms)
+            weights = module.input_weights()
+            if isinstance(module, Ensemble):  # each member's, then their mean
+                names = {id(p): name for name, p in module.named_parameters()}
+                state = module.stacked_state()
+                weights = [state[names[id(w)]] for w in weights]
+                return _to_numpy(input_group_norms(weights).mean(0))
+            return _to_numpy(input_group_norms(weights))
 
     @property
     def n_features_selected_(self) -> int:
@@ -295,6 +314,9 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
         input_dropout=0.0,
         input_noise=0.0,
         mc_samples=0,
+        n_members=1,
+        bootstrap=False,
+        member_sharing="none",
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
@@ -338,6 +360,9 @@ class RegularizedMLPClassifier(NetClassifierMixin, BaseRegularizedMLP):
             input_dropout=input_dropout,
             input_noise=input_noise,
             mc_samples=mc_samples,
+            n_members=n_members,
+            bootstrap=bootstrap,
+            member_sharing=member_sharing,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,
@@ -440,6 +465,9 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
         input_dropout=0.0,
         input_noise=0.0,
         mc_samples=0,
+        n_members=1,
+        bootstrap=False,
+        member_sharing="none",
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
@@ -483,6 +511,9 @@ class RegularizedMLPRegressor(NetRegressorMixin, BaseRegularizedMLP):
             input_dropout=input_dropout,
             input_noise=input_noise,
             mc_samples=mc_samples,
+            n_members=n_members,
+            bootstrap=bootstrap,
+            member_sharing=member_sharing,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             patience=patience,

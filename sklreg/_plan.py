@@ -49,6 +49,9 @@ from .utils import derive_seeds, draw_seed, resolve_device
 #: Key that derives the seed of the Monte-Carlo dropout masks from the seed
 #: of the initial weights.
 _MC_SEED_KEY = 1
+#: Keys that derive the seeds of ensemble members' initial weights and
+#: bootstrap counts from the seed of the initial weights.
+_MEMBER_KEY, _BOOTSTRAP_KEY = 2, 3
 
 
 #: How 4-D arrays and a 3-entry ``image_shape`` order their axes.
@@ -92,6 +95,15 @@ class Architecture:
     input_dropout: float
     conv: ConvLayers | None = None
     input_noise: float = 0.0
+    n_members: int = 1
+    member_sharing: str = "none"
+    bootstrap: bool = False
+
+    @property
+    def ensemble(self) -> bool:
+        """Whether several members train together (``n_members > 1``; one
+        member is the plain network, whatever ``member_sharing``)."""
+        return self.n_members > 1
 
     def shapes(self) -> dict[str, object]:
         """The settings that fix the shapes of the parameters, by parameter
@@ -101,6 +113,8 @@ class Architecture:
             "hidden_layer_sizes": self.hidden_layer_sizes,
             "activation": self.activation,
             "shared_layers": self.shared_layers,
+            "n_members": self.n_members,
+            "member_sharing": self.member_sharing if self.ensemble else "none",
         }
         if self.conv is not None:
             shapes.update(dataclasses.asdict(self.conv))
@@ -273,6 +287,18 @@ class Seeds:
         """Seed of the Monte-Carlo dropout masks of prediction."""
         return derive_seeds(self.weights, _MC_SEED_KEY)[0]
 
+    def member_weights(self, i: int) -> int:
+        """Seed of the initial weights of ensemble member ``i`` (member 0's
+        are the plain network's, :attr:`weights`)."""
+        return self.weights if i == 0 else derive_seeds(self.weights, _MEMBER_KEY, i)[0]
+
+    def bootstraps(self, n_members: int) -> tuple[int, ...]:
+        """Seeds of the bootstrap counts of each ensemble member (member
+        ``i``'s depends on ``i`` alone, not on ``n_members``)."""
+        return tuple(
+            derive_seeds(self.weights, _BOOTSTRAP_KEY, i)[0] for i in range(n_members)
+        )
+
     def validation_split(self, n_calls: int) -> int:
         """Seed of the validation split of the training call that follows
         ``n_calls`` earlier epochs of the same network."""
@@ -365,6 +391,9 @@ def resolve_architecture(params: Mapping[str, object]) -> Architecture:
         input_dropout=float(params["input_dropout"]),
         conv=conv,
         input_noise=float(params["input_noise"]),
+        n_members=int(params["n_members"]),
+        member_sharing=params["member_sharing"],
+        bootstrap=bool(params["bootstrap"]),
     )
 
 

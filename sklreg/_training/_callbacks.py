@@ -8,7 +8,7 @@ import torch
 from skorch.callbacks import Callback
 from tqdm import tqdm  # a dependency of skorch
 
-from ..nn import weight_parameters
+from ..nn import Network, weight_parameters
 
 _CYAN, _RESET = "\x1b[36m", "\x1b[0m"
 
@@ -31,7 +31,12 @@ class MaxNormConstraint(Callback):
         self.max_norm = max_norm
 
     def on_train_begin(self, net, **kwargs):
-        self.weights_ = weight_parameters(net.module_)
+        module = net.module_
+        self.weights_ = (
+            module.unit_weights()
+            if isinstance(module, Network)
+            else weight_parameters(module)
+        )
 
     @torch.no_grad()
     def on_batch_end(self, net, training=False, **kwargs):

@@ -282,6 +282,33 @@ def as_rows(X, dtype: torch.dtype, device: torch.device):
     return to_tensor(X, dtype, device)
 
 
+def bootstrap_weights(weight, n_rows: int, seeds, dtype) -> np.ndarray:
+    """Row weights times each member's bootstrap counts.
+
+    Member ``i`` draws ``n_rows`` rows with replacement, as
+    ``BaggingClassifier`` draws a bootstrap sample
+    (``RandomState(seeds[i]).randint(0, n_rows, n_rows)``); a row's count is
+    how often it was drawn.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_rows, n_members), or (n_rows,) for one member
+    """
+    counts = np.stack(
+        [
+            np.bincount(
+                np.random.RandomState(seed).randint(0, n_rows, n_rows),
+                minlength=n_rows,
+            )
+            for seed in seeds
+        ],
+        axis=1,
+    ).astype(dtype)
+    if weight is not None:
+        counts *= np.asarray(weight, dtype=dtype)[:, None]
+    return counts[:, 0] if counts.shape[1] == 1 else counts
+
+
 class FitData:
     """Validated, encoded training arrays and where their tensors go.
 
@@ -289,10 +316,11 @@ class FitData:
     unencoded validation rows of a scorer).
     """
 
-    def __init__(self, X, y_encoded, weight, dtype, device, raw=None):
+    def __init__(self, X, y_encoded, weight, dtype, device, raw=None, bootstrap=()):
         self.X, self.y, self.weight = X, y_encoded, weight
         self.dtype, self.device = dtype, device
         self.raw = raw
+        self.bootstrap = bootstrap
 
     def concat(self, other: "FitData") -> "FitData":
         """The rows of ``self`` followed by those of ``other`` (a refit on
@@ -312,10 +340,15 @@ class FitData:
                 ]
             )
         y = np.concatenate([self.y, other.y])
-        return FitData(X, y, weight, self.dtype, self.device)
+        return FitData(X, y, weight, self.dtype, self.device, bootstrap=self.bootstrap)
 
-    def rows(self, index=None) -> TensorData:
+    def rows(self, index=None, *, resample=True) -> TensorData:
         """Rows ``index`` (all when None) as tensors on the training device.
+
+        With ``bootstrap`` (one seed per ensemble member), each member's
+        bootstrap counts over these rows multiply their weights: the weights
+        get one column per member (see :func:`bootstrap_weights`), unless
+        ``resample`` is false (validation rows).
 
         Class indices become int64 tensors; everything else takes the
         training dtype. Sparse features stay sparse on the host (they are
@@ -325,6 +358,8 @@ class FitData:
         if index is not None:
             X, y = X[index], y[index]
             w = None if w is None else w[index]
+        if self.bootstrap and resample:
+            w = bootstrap_weights(w, len(y), self.bootstrap, self.X.dtype)
         y_dtype = torch.int64 if y.dtype.kind in "iu" else self.dtype
         return TensorData(
             as_rows(X, self.dtype, self.device),

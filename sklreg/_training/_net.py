@@ -404,8 +404,10 @@ class PenalizedNet(NeuralNet):
 
     def validation_step(self, batch, **fit_params):
         X, y, sample_weight = batch
+        # an ensemble is scored by its members' averaged prediction
+        criterion = getattr(self.criterion_, "averaged", self.criterion_)
         with torch.no_grad():
-            return {"loss": self.criterion_(self.module_(X), y, sample_weight)}
+            return {"loss": criterion(self.module_(X), y, sample_weight)}
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         # skorch opens a per-batch history row here; the terms are recorded per
@@ -457,6 +459,8 @@ class PenalizedNet(NeuralNet):
         else:
             read = totals.tolist()
         *sums, total_weight = read
+        if training:  # an ensemble records what one member pays
+            total_weight /= getattr(self.module_, "history_scale", 1.0)
         means = [value / total_weight for value in sums]
         self.history.record(f"{prefix}_loss", means[0])
         if training and not math.isfinite(means[0]):

@@ -94,6 +94,8 @@ def forward_outputs(
             for start in range(0, len(X), rows):
                 out = module(aligned(X[start : start + rows]))
                 out = out if link is None else link(out)
+                if out.ndim > 3:  # ensemble members x thinned networks
+                    out = out.flatten(0, -3)
                 if out.ndim == 2:  # one network: no dropout, or k = 0
                     means.append(out)
                     if return_std:

@@ -51,7 +51,11 @@ class Dropout(nn.Module):
         if not self.training:
             return x
         keep = 1.0 - self.rate
-        mask = torch.empty(x.shape, dtype=torch.float32, device=x.device)
+        # empty_like: under torch.func.vmap (ensemble members) each member
+        # gets masks of its own
+        mask = torch.empty_like(
+            x, dtype=torch.float32, memory_format=torch.contiguous_format
+        )
         mask.bernoulli_(keep, generator=self._generator).div_(keep)
         return x * mask.to(x.dtype)
 
@@ -87,7 +91,11 @@ class Dropout(nn.Module):
         """
         if not self.rate:  # the identity: no call of this module
             return linear(x)
-        if self._mc is None or x.ndim != self.unit_dims + 1:
+        if (
+            self._mc is None
+            or x.ndim != self.unit_dims + 1
+            or type(linear) is not nn.Linear  # e.g. a shared ensemble layer
+        ):
             return linear(self(x))
         self._ensure_mc_mask(x)
         mask = self._mc_mask.to(x.dtype)  # (k, in)

@@ -101,6 +101,10 @@ class LocallyConnected(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer to ``x`` of shape ``(n, in_channels, *input_size)``."""
+        return self.product(x) + self.bias.view(self.out_channels, *self.output_size)
+
+    def product(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer without its bias: ``(n, out_channels, *output_size)``."""
         n = x.shape[0]
         if len(self.input_size) == 1:
             x = x.unsqueeze(2)
@@ -109,8 +113,7 @@ class LocallyConnected(nn.Module):
         patches = F.unfold(x, **self._unfold)
         weight = self.weight.view(self.out_channels, self.n_positions, -1)
         out = torch.einsum("nkp,cpk->ncp", patches, weight)
-        out = out + self.bias.view(self.out_channels, self.n_positions)
-        return out.view(n, self.out_channels, *self.output_size)
+        return out.reshape(n, self.out_channels, *self.output_size)
 
     def extra_repr(self) -> str:
         return (

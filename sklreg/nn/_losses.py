@@ -6,6 +6,7 @@ that an integer weight is equivalent to repeating the row and a zero weight to
 dropping it.
 """
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -180,6 +181,38 @@ class DataLoss(nn.Module):
         # a buffer, so that it moves to the training device with the loss
         self.register_buffer("task_columns", columns, persistent=False)
 
+    def rows(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The loss of each row, ``(n,)``, whose weighted mean is ``forward``."""
+        if self.label_smoothing:
+            return self._smoothed(output, target)
+        if self.n_classes is not None:
+            return _task_cross_entropy(output, target, self._widest, self.task_columns)
+        return self._per_sample(output, target)
+
+    def average_members(self, output: torch.Tensor) -> torch.Tensor:
+        """The output of an ensemble that averages its members' predictions.
+
+        ``output`` ``(n_members, n, n_outputs)`` holds each member's output;
+        the result ``(n, n_outputs)`` is, in this loss's terms, the output
+        whose prediction is the members' mean prediction: the log of the
+        mean probabilities (``'cross_entropy'``, per task), the logit of
+        the mean probabilities (``'binary_cross_entropy'``), the log of the
+        mean rate (``'poisson'``), the mean output otherwise.
+        """
+        log_k = math.log(len(output))
+        if self.name == "cross_entropy":
+            sizes = self.n_classes or (output.shape[-1],)
+            log_probs = torch.cat(
+                [block.log_softmax(-1) for block in output.split(sizes, dim=-1)], -1
+            )
+            return torch.logsumexp(log_probs, 0) - log_k
+        if self.name == "binary_cross_entropy":
+            log_p = torch.logsumexp(F.logsigmoid(output), 0)
+            return log_p - torch.logsumexp(F.logsigmoid(-output), 0)
+        if self.name in LOG_LINK_LOSSES:
+            return torch.logsumexp(output, 0) - log_k
+        return output.mean(0)
+
     def forward(
         self,
         output: torch.Tensor,
@@ -218,3 +251,58 @@ class DataLoss(nn.Module):
         if self.n_classes is None:
             return repr(self.name)
         return f"{self.name!r}, n_classes={self.n_classes}"
+
+
+class MemberLoss(nn.Module):
+    """The data term of an ensemble's objective (see :class:`~sklreg.nn.Ensemble`).
+
+    Each member's data loss is the sample-weighted mean of ``data_loss``
+    over the rows, with the member's own weights when ``weight`` has one
+    column per member (bootstrap counts); the term is their sum times
+    ``term_weight`` (1: the sum, every member training as if alone;
+    ``1 / n_members``: the mean).
+
+    :meth:`averaged` is the loss of the ensemble's averaged prediction
+    (:meth:`DataLoss.average_members`): what early stopping scores.
+
+    Parameters
+    ----------
+    data_loss : DataLoss
+    term_weight : float, default=1.0
+    """
+
+    def __init__(self, data_loss: DataLoss, term_weight: float = 1.0):
+        super().__init__()
+        self.data_loss = data_loss
+        self.term_weight = float(term_weight)
+        self.name = data_loss.name  # the data loss's, as the estimators read it
+
+    def forward(
+        self,
+        output: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        k, n = output.shape[:2]
+        flat = output.flatten(0, 1)
+        targets = target.expand(k, *target.shape).flatten(0, 1)
+        if weight is None or weight.ndim == 1:  # one weight per row: the
+            # mean over members x rows is the mean of the members' losses
+            rows = None if weight is None else weight.repeat(k)
+            return self.data_loss(flat, targets, rows) * (k * self.term_weight)
+        values = self.data_loss.rows(flat, targets).view(k, n)
+        member_weight = weight.T  # (k, n)
+        totals = member_weight.sum(1)
+        losses = (values * member_weight).sum(1) / totals.clamp_min(
+            torch.finfo(totals.dtype).tiny
+        )
+        return losses.sum() * self.term_weight
+
+    def averaged(
+        self,
+        output: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The data loss of the members' averaged prediction."""
+        return self.data_loss(self.data_loss.average_members(output), target, weight)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pad_sequence
 
 from ._activations import ACTIVATIONS
 from ._dropout import Dropout
@@ -304,6 +303,7 @@ class MultiTaskMLP(Network):
                     torch.stack([layer.weight for layer in layers]),
                     torch.stack([layer.bias for layer in layers]),
                     per_task=i > self.shared_layers,
+                    factors=_factors(layers, torch.stack),
                 )
             h = activation(h)
             if return_hidden:
@@ -316,6 +316,7 @@ class MultiTaskMLP(Network):
             stack([head.weight for head in heads]),
             stack([head.bias for head in heads]),
             per_task=len(self.hidden_drop) > self.shared_layers,
+            factors=_factors(heads, stack),
         ).flatten(-2)
         if self.head_columns is not None:
             output = output.index_select(-1, self.head_columns)
@@ -329,11 +330,27 @@ class MultiTaskMLP(Network):
 
 def _pad_stack(tensors: list[torch.Tensor]) -> torch.Tensor:
     """Stack tensors whose first dimensions differ, zero-padding them at the end."""
-    return pad_sequence(tensors, batch_first=True)
+    widest = max(len(t) for t in tensors)
+    return torch.stack(
+        [F.pad(t, (0, 0) * (t.ndim - 1) + (0, widest - len(t))) for t in tensors]
+    )
+
+
+def _factors(layers, stack):
+    """The stacked rank-one factors ``(r, s)`` of the tower layers of a
+    shared ensemble (see :mod:`sklreg.nn._rank_one`), or None."""
+    if not hasattr(layers[0], "r"):
+        return None
+    r = torch.stack([layer.r for layer in layers])
+    return r, stack([layer.s for layer in layers])
 
 
 def _tower_linear(
-    h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, per_task: bool
+    h: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    per_task: bool,
+    factors: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """``h @ weight[t].T + bias[t]`` for every task ``t``, in one product.
 
@@ -344,11 +361,20 @@ def _tower_linear(
     weight : Tensor of shape (n_tasks, fan_out, fan_in)
     bias : Tensor of shape (n_tasks, fan_out)
     per_task : bool
+    factors : (Tensor of shape (n_tasks, fan_in), Tensor of shape \
+            (n_tasks, fan_out)), default=None
+        Rank-one factors ``(r, s)`` of a member of a shared ensemble: the
+        product is then ``((h * r[t]) @ weight[t].T) * s[t] + bias[t]``.
 
     Returns
     -------
     Tensor of shape (..., n_samples, n_tasks, fan_out)
     """
+    if factors is not None:
+        r, s = factors
+        h = (h if per_task else h.unsqueeze(-2)) * r
+        out = torch.matmul(h.transpose(-3, -2), weight.mT).transpose(-3, -2)
+        return out * s + bias
     if per_task:  # one matrix product per task, batched over the tasks
         out = torch.matmul(h.transpose(-3, -2), weight.mT).transpose(-3, -2)
         return out + bias

@@ -28,8 +28,16 @@ def weight_parameters(module: nn.Module) -> list[nn.Parameter]:
 
     Norm penalties, max-norm constraints, decoupled weight decay and the
     reported sparsity apply to these tensors, in the order of
-    ``module.parameters()``.
+    ``module.parameters()``. A :class:`Network` says which are its weights
+    (:meth:`Network.weights`): an ensemble's stacked biases have two
+    dimensions, yet are biases.
     """
+    if isinstance(module, Network):
+        return module.weights()
+    return _weights(module)
+
+
+def _weights(module: nn.Module) -> list[nn.Parameter]:
     return [p for p in module.parameters() if p.requires_grad and p.ndim >= 2]
 
 
@@ -107,6 +115,17 @@ class Network(nn.Module, metaclass=ABCMeta):
     @abstractmethod
     def hidden_dropouts(self) -> Sequence[Dropout]:
         """The dropout layer after each hidden layer, in order."""
+
+    def weights(self) -> list[nn.Parameter]:
+        """The weights (see :func:`weight_parameters`): the trainable
+        parameters with two or more dimensions."""
+        return _weights(self)
+
+    def unit_weights(self) -> list[torch.Tensor]:
+        """Each weight as a tensor whose first dimension indexes units (what
+        the max-norm constraint bounds, unit by unit): the weights
+        themselves."""
+        return self.weights()
 
     def tower_weight_groups(self) -> list[list[str]] | None:
         """Names of corresponding tower weights, one group per tower layer

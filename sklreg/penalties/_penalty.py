@@ -265,11 +265,26 @@ class ActivityPenalty(Penalty):
         self.norm = norm
         self._omega = NORMS[norm]
 
+    def bind(self, module: nn.Module) -> "ActivityPenalty":
+        bound = super().bind(module)
+        # an ensemble's members' terms may count with a weight (their mean)
+        bound.alpha_ = self.alpha * getattr(module, "term_weight", 1.0)
+        return bound
+
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        alpha = getattr(self, "alpha_", self.alpha)
         if weight is None:  # the mean over rows of per-row sums: total / rows
-            return (self.alpha / len(hidden[0])) * self._omega(hidden)
+            return (alpha / len(hidden[0])) * self._omega(hidden)
+        if weight.ndim == 2:  # one column of weights per ensemble member,
+            # whose units come first in each row: (n, n_members, ...)
+            rows = [h.flatten(2) for h in hidden]
+            values = self._omega(rows, dim=2)  # (n, n_members)
+            means = (values * weight).sum(0) / weight.sum(0).clamp_min(
+                torch.finfo(weight.dtype).tiny
+            )
+            return alpha * means.sum()
         rows = [h.flatten(1) for h in hidden]  # rows first; units may be n-D
-        return self.alpha * weighted_mean(self._omega(rows, dim=1), weight)
+        return alpha * weighted_mean(self._omega(rows, dim=1), weight)
 
 
 class TiePenalty(Penalty):
