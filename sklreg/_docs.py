@@ -127,6 +127,36 @@ TRAINING_PARAMETERS = """\
         setting: ``set_params(mc_samples=k)`` on a fitted estimator takes
         effect at the next prediction, without refitting.
 
+    n_members : int, default=1
+        Number of networks trained together as one ensemble, in one
+        batched network (every layer one batched product for all members):
+        each member has its own initial weights (drawn from
+        ``random_state`` and its index, so that a larger ensemble keeps the
+        first members) and its own dropout masks; all see the same
+        minibatches, and each is penalized as if it were alone.
+        Prediction averages the members (probabilities for classifiers);
+        early stopping scores the averaged prediction. ``1``: one network.
+        See :meth:`member`.
+
+    bootstrap : bool, default=False
+        Give each member its own bootstrap sample of the training rows (n
+        draws with replacement, as ``BaggingClassifier`` draws them, from
+        ``random_state`` and the member's index), as integer row weights
+        multiplied into ``sample_weight``: bagging in one fit. Validation
+        rows are never resampled.
+
+    member_sharing : {'none', 'batch'}, default='none'
+        How the members of an ensemble hold their parameters. ``'none'``:
+        each has all its own (a deep ensemble; with ``bootstrap=True``,
+        bagging). ``'batch'``: every weight matrix or kernel ``W`` is shared
+        by all members, and member ``i`` has its own rank-one factors and
+        bias, computing ``((x * r_i) @ W.T) * s_i + b_i`` (BatchEnsemble,
+        Wen et al. 2020; TabM, Gorishniy et al. 2025): ``k`` members for
+        about one network's parameters. ``r_i`` and ``s_i`` (parameters
+        ``*.r``, ``*.s``) start as random signs and are not penalized;
+        the shared weights are penalized once and train on the members'
+        mean loss. Ignored when ``n_members=1``.
+
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, score them after every
         epoch, stop when ``patience`` epochs pass without an improvement of
@@ -431,7 +461,8 @@ _INPUT_ATTRIBUTES = """\
 _TRAINING_ATTRIBUTES = """\
     history_ : list of dict
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
-        full objective), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
+        full objective; with ``n_members > 1``, what one member pays: every
+        training term is averaged over the members), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
         ``activity_penalty``, ``feature_penalty`` (each as added to the
         objective, 0.0 when off), ``sparsity`` (with an L1 or feature
         penalty: the fraction of the weights that are exactly zero at the
@@ -466,7 +497,8 @@ _TRAINING_ATTRIBUTES = """\
         ``refit``), else None.
 
     n_parameters_ : int
-        Number of trainable parameters (every tower counted).
+        Number of trainable parameters (every tower and every ensemble
+        member counted).
 """
 
 _SPARSITY_ATTRIBUTE = """\
@@ -479,7 +511,9 @@ SHARED_ATTRIBUTES = f"""\
 {_INPUT_ATTRIBUTES}
     module_ : torch.nn.Module
         The trained network: :class:`sklreg.nn.MLP`, or
-        :class:`sklreg.nn.MultiTaskMLP` when ``shared_layers`` is set.
+        :class:`sklreg.nn.MultiTaskMLP` when ``shared_layers`` is set; an
+        :class:`sklreg.nn.Ensemble` of them when ``n_members > 1`` (its
+        parameters have the members on a leading dimension).
 
 {_TRAINING_ATTRIBUTES}
     parameter_names_ : list of str
@@ -495,7 +529,8 @@ SHARED_ATTRIBUTES = f"""\
 
 MLP_ATTRIBUTES = """\
     coefs_ : list of ndarray
-        Only for the plain network (``shared_layers=None``).
+        Only for the plain network (``shared_layers=None``, ``n_members=1``;
+        ``member(i).coefs_`` for the members of an ensemble).
         ``coefs_[i]`` is the weight matrix from layer ``i`` to layer ``i + 1``
         (the input is layer 0), of shape ``(fan_in, fan_out)`` as in
         scikit-learn's MLP: the transpose of ``module_``'s weight. A copy, in
@@ -533,7 +568,8 @@ CONV_ATTRIBUTES = f"""\
         ``(C, H, W)`` for an image (2-D kernels).
 
     module_ : torch.nn.Module
-        The trained network (:class:`sklreg.nn.ConvNet`).
+        The trained network (:class:`sklreg.nn.ConvNet`; an
+        :class:`sklreg.nn.Ensemble` of them when ``n_members > 1``).
 
 {_TRAINING_ATTRIBUTES}
     parameter_names_ : list of str
