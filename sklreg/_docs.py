@@ -462,8 +462,9 @@ _TRAINING_ATTRIBUTES = """\
     history_ : list of dict
         One record per epoch with keys ``epoch`` (from 1), ``train_loss`` (the
         full objective; with ``n_members > 1``, what one member pays: every
-        training term is averaged over the members), ``data_loss``, ``norm_penalty``, ``tie_penalty``,
-        ``activity_penalty``, ``feature_penalty`` (each as added to the
+        training term is averaged over the members), ``data_loss``,
+        ``norm_penalty``, ``tie_penalty``, ``activity_penalty``,
+        ``feature_penalty`` (each as added to the
         objective, 0.0 when off), ``sparsity`` (with an L1 or feature
         penalty: the fraction of the weights that are exactly zero at the
         end of the epoch), ``valid_loss`` and ``valid_score`` (with early

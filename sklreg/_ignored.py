@@ -18,6 +18,8 @@ def warn_ignored_settings(plan, n_train_rows: int) -> None:
     - ``tie_alpha > 0`` without ``tie_groups``: nothing is tied.
     - an integer ``batch_size`` larger than the training rows: clipped to
       them (the rows left after the early-stopping split, if any).
+    - ``member_sharing='batch'`` with ``n_members=1``: one network shares
+      with no one.
     """
     for message in _ignored_settings(plan, n_train_rows):
         warnings.warn(message, UserWarning, stacklevel=5)  # the call of fit
@@ -36,6 +38,13 @@ def _ignored_settings(plan, n_train_rows):
             f"tie_alpha={objective.tie_alpha!r} is ignored: tie_groups=None ties "
             "no parameters. Set tie_groups ('tasks', or groups of parameter "
             "names) to tie some."
+        )
+    architecture = plan.architecture
+    if architecture.member_sharing != "none" and not architecture.ensemble:
+        yield (
+            f"member_sharing={architecture.member_sharing!r} is ignored: "
+            "n_members=1 trains one network, which shares its weights with no "
+            "other member. Set n_members > 1 for an ensemble."
         )
     batch_size = plan.optimization.batch_size
     if batch_size != "auto" and batch_size > n_train_rows:

@@ -311,6 +311,7 @@ def test_results_do_not_depend_on_the_address_of_the_data(dtype, shuffle):
 IGNORED = [
     (dict(scoring="accuracy"), r"scoring='accuracy' is ignored.*early_stopping"),
     (dict(tie_alpha=0.1), r"tie_alpha=0.1 is ignored.*tie_groups"),
+    (dict(member_sharing="batch"), r"member_sharing='batch' is ignored.*n_members"),
     (dict(batch_size=500), r"batch_size=500 is larger than the 120 training rows"),
     (
         dict(batch_size=110, early_stopping=True, validation_fraction=0.25),
