@@ -174,10 +174,11 @@ def test_history_records_what_one_member_pays(digits, sharing):
     assert record["data_loss"] == pytest.approx(data, rel=1e-6)
     if sharing == "none":
         penalty = np.mean([1e-2 * sum((c**2).sum() for c in m.coefs_) for m in members])
-    else:
-        penalty = 1e-2 * sum(
-            (w.detach().numpy() ** 2).sum() for w in est.module_.weights()
-        )
+    else:  # the shared weight once, each member's own head on average
+        params = dict(est.module_.named_parameters())
+        shared = params["hidden.0.weight"].detach().numpy()
+        heads = params["output.weight"].detach().numpy()  # (k, out, in)
+        penalty = 1e-2 * ((shared**2).sum() + (heads**2).sum(axis=(1, 2)).mean())
     assert record["norm_penalty"] == pytest.approx(penalty, rel=1e-6)
     assert record["train_loss"] == pytest.approx(data + penalty, rel=1e-6)
 
@@ -339,14 +340,15 @@ def test_batch_sharing_shares_the_weights(digits):
         (16,), max_iter=2, n_members=k, member_sharing="batch", random_state=0
     ).fit(X, y)
     one = RegularizedMLPClassifier((16,), max_iter=1, random_state=0).fit(X, y)
-    weights = sum(c.size for c in one.coefs_)
-    per_member = sum(b.size for b in one.intercepts_) + sum(
-        sum(c.shape) for c in one.coefs_
-    )
-    assert est.n_parameters_ == weights + k * per_member
+    # the hidden weight is shared; each member has its factors, its biases
+    # and its own output layer (as TabM has)
+    hidden, head = one.coefs_
+    per_member = 64 + 16 + head.size + sum(b.size for b in one.intercepts_)
+    assert est.n_parameters_ == hidden.size + k * per_member
     shapes = {n: p.shape for n, p in est.module_.named_parameters()}
     assert shapes["hidden.0.weight"] == (16, 64)
     assert shapes["hidden.0.r"] == (k, 64) and shapes["hidden.0.s"] == (k, 16)
+    assert shapes["output.weight"] == (k, 10, 16)
     # a member's effective weight: W * outer(s_i, r_i)
     module = est.module_
     W = module.hidden[0].weight.detach().numpy()

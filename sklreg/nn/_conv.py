@@ -207,6 +207,10 @@ class ConvNet(Network):
         feature maps have none)."""
         return self.head.hidden_dropouts()
 
+    def output_layers(self) -> Sequence[nn.Module]:
+        """The head's output layers."""
+        return self.head.output_layers()
+
     def tower_weight_groups(self) -> list[list[str]] | None:
         """The head's groups of corresponding tower weights (see
         :meth:`MultiTaskMLP.tower_weight_groups`), named as parameters of

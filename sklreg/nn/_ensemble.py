@@ -12,9 +12,10 @@ Two ways to hold the members:
 
 * ``sharing='none'``: independent members, each with all its parameters (a
   deep ensemble);
-* ``sharing='batch'``: one weight tensor per layer shared by every member,
-  and per member the rank-one factors ``r``, ``s`` and the bias of
-  :mod:`sklreg.nn._rank_one` (BatchEnsemble; TabM).
+* ``sharing='batch'``: one weight tensor per hidden layer shared by every
+  member, and per member the rank-one factors ``r``, ``s`` and the bias of
+  :mod:`sklreg.nn._rank_one` (BatchEnsemble), and its own output layer (as
+  TabM has).
 """
 
 from __future__ import annotations
@@ -50,13 +51,17 @@ class Ensemble(Network):
         template: its layers are kept (with the stacked parameters in place
         of its own); the others give their initial parameters.
     sharing : {'none', 'batch'}, default='none'
-        ``'none'``: each member keeps all its parameters. ``'batch'``: every
-        weight (a parameter with two or more dimensions) is the first
-        member's, shared by all; each member has its own biases and
-        rank-one factors ``r`` (input units or channels) and ``s`` (output
-        units or channels), drawn as random signs from ``generators``.
+        ``'none'``: each member keeps all its parameters. ``'batch'``:
+        every weight (a parameter with two or more dimensions) but those of
+        the output layers is the first member's, shared by all; each
+        member has its own biases, its own output layers and rank-one
+        factors ``r`` (input units or channels) and ``s`` (output units or
+        channels) in every shared layer. As TabM initializes them: the
+        input factors of the layers that read the inputs are random signs
+        drawn from ``generators``, the other factors ones, and the biases
+        of the shared layers start equal (the first member's).
     generators : sequence of torch.Generator, default=None
-        One per member: the source of its rank-one factors (``'batch'``).
+        One per member: the source of its random signs (``'batch'``).
 
     Attributes
     ----------
@@ -75,11 +80,11 @@ class Ensemble(Network):
     penalty that sums over units sums over the members too.
 
     The objective of a training step is the sum over the members of each
-    member's objective with ``'none'`` (every member trains as if alone); with
-    ``'batch'`` it is the mean over the members of the data and activity
-    terms plus the penalty of the shared weights (one network's objective
-    for the shared weights). :attr:`term_weight` is the weight of each
-    member's data and activity terms (1 or ``1 / n_members``) and
+    member's objective with ``'none'`` (every member trains as if alone);
+    with ``'batch'`` it is their mean (the shared weights train on one
+    network's objective: the members' mean loss, and their penalty once).
+    :attr:`term_weight` is the weight of each member's terms (1 or ``1 /
+    n_members``; :meth:`penalty_scale` for each tensor's penalty) and
     :attr:`history_scale` turns a recorded term into what one member pays.
     """
 
@@ -107,7 +112,14 @@ class Ensemble(Network):
         self._weight_names = frozenset(
             name for name, p in params[0].items() if id(p) in weights
         )
-        shared = self._weight_names if sharing == "batch" else frozenset()
+        shared = frozenset()
+        if sharing == "batch":  # every weight but the output heads'
+            heads = {id(layer.weight) for layer in template.output_layers()}
+            shared = frozenset(
+                name
+                for name, p in params[0].items()
+                if id(p) in weights and id(p) not in heads
+            )
         # the template's layers become the ensemble's: one set of modules,
         # holding the stacked parameters
         object.__setattr__(self, "_template", template)
@@ -120,21 +132,34 @@ class Ensemble(Network):
                 stacked = torch.stack([p[name].detach() for p in params])
                 _set_parameter(template, name, nn.Parameter(stacked))
             if sharing == "batch":
-                self._add_factors(template, members, generators)
+                self._add_factors(template, shared, generators)
         self._shared = shared
         self.input_drop = template.input_drop
 
-    def _add_factors(self, template, members, generators):
-        """Make every layer of the template a shared one (``'batch'``)."""
-        if generators is None or len(generators) != len(members):
+    def _add_factors(self, template, shared, generators):
+        """Make every layer of the template whose weight is ``shared`` a
+        rank-one layer (``'batch'``), initialized as TabM initializes
+        BatchEnsemble: random signs for the input factors of the layers
+        that read the inputs, ones for every other factor, and one bias for
+        all members (the first member's)."""
+        if generators is None:
             raise ValueError("sharing='batch' needs one generator per member")
-        layers = [m for m in template.modules() if type(m) in RANK_ONE]
-        for layer in layers:
+        try:
+            first = {id(w) for w in template.input_weights()}
+        except NotImplementedError:  # no dense first layer: the first layer
+            first = {id(next(iter(template.weights())))}
+        k = len(generators)
+        for name, layer in template.named_modules():
+            if type(layer) not in RANK_ONE or f"{name}.weight" not in shared:
+                continue
             n_in, n_out = layer_factor_sizes(layer)
             dtype = layer.weight.dtype
-            r = torch.stack([_random_signs(n_in, dtype, g) for g in generators])
-            s = torch.stack([_random_signs(n_out, dtype, g) for g in generators])
-            make_rank_one_(layer, r, s)
+            if id(layer.weight) in first:
+                r = torch.stack([_random_signs(n_in, dtype, g) for g in generators])
+            else:
+                r = torch.ones(k, n_in, dtype=dtype)
+            layer.bias.copy_(layer.bias[:1].clone().expand_as(layer.bias))
+            make_rank_one_(layer, r, torch.ones(k, n_out, dtype=dtype))
 
     # -- what the engine reads ---------------------------------------------------
     @property
@@ -153,6 +178,16 @@ class Ensemble(Network):
         over the members)."""
         return 1.0 / (self.n_members * self.term_weight)
 
+    def penalty_scale(self, param: torch.Tensor) -> float:
+        """Weight of ``param``'s penalty in the objective: 1 for a shared
+        tensor, :attr:`term_weight` for the members' own (stacked) ones, so
+        that every member pays its penalty with the weight its data term
+        has."""
+        for name in self._shared:
+            if self.get_parameter(name) is param:
+                return 1.0
+        return self.term_weight
+
     def weights(self) -> list[nn.Parameter]:
         """The weights: the template's weights, stacked (``'none'``) or
         shared (``'batch'``); never biases or rank-one factors."""
@@ -169,6 +204,9 @@ class Ensemble(Network):
 
     def hidden_dropouts(self) -> Sequence[Dropout]:
         return self._template.hidden_dropouts()
+
+    def output_layers(self) -> Sequence[nn.Module]:
+        return self._template.output_layers()
 
     def tower_weight_groups(self) -> list[list[str]] | None:
         return self._template.tower_weight_groups()

@@ -94,6 +94,10 @@ class MLP(Network):
         """The dropout layer after each hidden layer."""
         return tuple(self.hidden_drop)
 
+    def output_layers(self) -> Sequence[nn.Linear]:
+        """The output layer."""
+        return (self.output,)
+
     def input_weights(self) -> list[nn.Parameter]:
         """The weight matrices that read the inputs: the first layer's.
 

@@ -228,6 +228,10 @@ class MultiTaskMLP(Network):
         """The dropout layer after each hidden layer (trunk, then towers)."""
         return tuple(self.hidden_drop)
 
+    def output_layers(self) -> Sequence[nn.Linear]:
+        """Each task's head."""
+        return tuple(tower.output for tower in self.towers)
+
     def input_weights(self) -> list[nn.Parameter]:
         """The weight matrices that read the inputs: the first hidden layer's.
 

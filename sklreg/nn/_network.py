@@ -95,6 +95,7 @@ class Network(nn.Module, metaclass=ABCMeta):
       its chunks by it);
     * ``input_drop``, the :class:`~sklreg.nn.Dropout` of its input, and
       :meth:`hidden_dropouts`, the one after each hidden layer;
+    * :meth:`output_layers`, the layers that compute the output logits;
     * :meth:`tower_weight_groups`, when it has one tower per task;
     * :meth:`input_weights`, when its first layer is dense (the feature
       penalty's groups).
@@ -126,6 +127,11 @@ class Network(nn.Module, metaclass=ABCMeta):
         the max-norm constraint bounds, unit by unit): the weights
         themselves."""
         return self.weights()
+
+    @abstractmethod
+    def output_layers(self) -> Sequence[nn.Module]:
+        """The layers that compute the output logits (one head per task
+        with towers)."""
 
     def tower_weight_groups(self) -> list[list[str]] | None:
         """Names of corresponding tower weights, one group per tower layer

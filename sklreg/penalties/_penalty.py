@@ -29,6 +29,23 @@ PENALTY_TERMS = ("norm_penalty", "tie_penalty", "activity_penalty", "feature_pen
 L1_METHODS = ("proximal", "subgradient")
 
 
+def scale_groups(module: nn.Module, tensors) -> list[tuple[float, list]]:
+    """``tensors`` grouped by the weight their penalty has in the objective:
+    ``[(scale, tensors), ...]`` in order of first appearance.
+
+    A plain network weighs every tensor 1; an ensemble whose objective is
+    the mean of its members' (:class:`~sklreg.nn.Ensemble`, ``'batch'``)
+    weighs each member's own tensors ``1 / n_members`` and the shared ones 1
+    (``module.penalty_scale(tensor)``).
+    """
+    scale_of = getattr(module, "penalty_scale", None)
+    groups: dict[float, list] = {}
+    for tensor in tensors:
+        scale = 1.0 if scale_of is None else float(scale_of(tensor))
+        groups.setdefault(scale, []).append(tensor)
+    return list(groups.items())
+
+
 class Penalty:
     """A term of the training objective, computed once per minibatch.
 
@@ -167,19 +184,28 @@ class WeightNormPenalty(Penalty):
     def bind(self, module: nn.Module) -> "WeightNormPenalty":
         bound = super().bind(module)
         bound.weights_ = weight_parameters(module)
+        bound.groups_ = scale_groups(module, bound.weights_)
         return bound
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        if len(self.groups_) > 1 or self.groups_[0][0] != 1.0:
+            return reduce(
+                add,
+                (scale * self._value(weights) for scale, weights in self.groups_),
+            )
+        return self._value(self.weights_)
+
+    def _value(self, weights) -> torch.Tensor:
         if self.detached_:
             with torch.no_grad():
-                return self.alpha * self._omega(self.weights_)
+                return self.alpha * self._omega(weights)
         if not self.proximal:
-            return self.alpha * self._omega(self.weights_)
+            return self.alpha * self._omega(weights)
         with torch.no_grad():  # minimised by prox_; recorded, not differentiated
-            value = self.l1_alpha * l1_norm(self.weights_)
+            value = self.l1_alpha * l1_norm(weights)
         l2_share = norm_shares(self.norm, self.l1_ratio)[1]
         if l2_share > 0:
-            value = value + (self.alpha * l2_share) * squared_l2_norm(self.weights_)
+            value = value + (self.alpha * l2_share) * squared_l2_norm(weights)
         return value
 
     @torch.no_grad()
@@ -191,13 +217,16 @@ class WeightNormPenalty(Penalty):
         gradient; the sum of two terms does not depend on their order, so
         the gradients are bit for bit those of autograd.
         """
-        weights = self.weights_
-        grads = [w.grad for w in weights]
-        torch._foreach_add_(grads, torch._foreach_mul(weights, 2.0 * self.alpha))
+        for scale, weights in self.groups_:
+            grads = [w.grad for w in weights]
+            factor = 2.0 * self.alpha if scale == 1.0 else 2.0 * self.alpha * scale
+            torch._foreach_add_(grads, torch._foreach_mul(weights, factor))
 
     def prox_(self, step_sizes) -> None:
         """Soft-threshold each weight by ``l1_alpha`` times its step size."""
-        soft_threshold_(self.weights_, step_sizes(self.weights_, self.l1_alpha))
+        for scale, weights in self.groups_:
+            alpha = self.l1_alpha if scale == 1.0 else self.l1_alpha * scale
+            soft_threshold_(weights, step_sizes(weights, alpha))
 
 
 class FeatureGroupPenalty(Penalty):
@@ -321,7 +350,18 @@ class TiePenalty(Penalty):
         if unknown:
             raise ValueError(f"The module has no parameter named {unknown[0]!r}.")
         bound.groups_ = [[params[name] for name in group] for group in self.groups]
+        scale_of = getattr(module, "penalty_scale", None)
+        bound.scales_ = [
+            1.0 if scale_of is None else float(scale_of(group[0]))
+            for group in bound.groups_
+        ]
         return bound
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
+        if any(scale != 1.0 for scale in self.scales_):
+            values = (
+                scale * self._omega(group)
+                for scale, group in zip(self.scales_, self.groups_, strict=True)
+            )
+            return self.alpha * reduce(add, values)
         return self.alpha * reduce(add, map(self._omega, self.groups_))
