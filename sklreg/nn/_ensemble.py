@@ -274,8 +274,11 @@ class Ensemble(Network):
         if layers and layers[0]._mc_mask is None:
             self._draw_mc_masks(layers, named, shared, X)
         masks = [layer._mc_mask for layer in layers]
-        # every member draws its own dropout masks: its own copy of the rows
-        inputs = X.expand(self.n_members, *X.shape)
+        # with input dropout every member draws its own masks: its own view
+        # of the rows; otherwise all members read the same rows (a dense
+        # first layer is then one product for all members)
+        shared_input = not template.input_drop.rate
+        inputs = X if shared_input else X.expand(self.n_members, *X.shape)
 
         def member(params, masks, x):
             for layer, mask in zip(layers, masks, strict=True):
@@ -288,7 +291,8 @@ class Ensemble(Network):
                     layer._mc_mask = None
 
         try:
-            out = vmap(member, in_dims=(0, 0, 0), randomness="different")(
+            in_dims = (0, 0, None if shared_input else 0)
+            out = vmap(member, in_dims=in_dims, randomness="different")(
                 named, masks, inputs
             )
         finally:
