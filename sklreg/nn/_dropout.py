@@ -94,7 +94,9 @@ class Dropout(nn.Module):
         if (
             self._mc is None
             or x.ndim != self.unit_dims + 1
-            or type(linear) is not nn.Linear  # e.g. a shared ensemble layer
+            or not isinstance(linear, nn.Linear)
+            or linear.weight.ndim != 2
+            or hasattr(linear, "r")  # an ensemble member's shared layer
         ):
             return linear(self(x))
         self._ensure_mc_mask(x)

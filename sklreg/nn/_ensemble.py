@@ -27,8 +27,15 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from ._dropout import Dropout
+from ._mlp import MLP
 from ._network import Network
-from ._rank_one import RANK_ONE, effective_weight, layer_factor_sizes, make_rank_one_
+from ._rank_one import (
+    RANK_ONE,
+    MemberLinear,
+    effective_weight,
+    layer_factor_sizes,
+    make_rank_one_,
+)
 
 #: Allowed values of ``sharing``.
 MEMBER_SHARING = ("none", "batch")
@@ -135,6 +142,14 @@ class Ensemble(Network):
                 self._add_factors(template, shared, generators)
         self._shared = shared
         self.input_drop = template.input_drop
+        # a fully connected network runs its members natively, each dense
+        # layer one batched product (torch.func.vmap serves the others, and
+        # Monte-Carlo prediction)
+        self._native = type(template) is MLP
+        if self._native:
+            for layer in template.modules():
+                if type(layer) is nn.Linear:
+                    layer.__class__ = MemberLinear
 
     def _add_factors(self, template, shared, generators):
         """Make every layer of the template whose weight is ``shared`` a
@@ -271,6 +286,15 @@ class Ensemble(Network):
             for layer in template.modules()
             if isinstance(layer, Dropout) and layer.rate and layer._mc is not None
         ]
+        if self._native and not layers:
+            # every member draws its own input dropout masks: its own view
+            if template.input_drop.rate:
+                X = X.expand(self.n_members, *X.shape)
+            out = template(X, return_hidden=return_hidden)
+            if not return_hidden:
+                return out
+            output, hidden = out
+            return output, [h.movedim(0, 1) for h in hidden]
         if layers and layers[0]._mc_mask is None:
             self._draw_mc_masks(layers, named, shared, X)
         masks = [layer._mc_mask for layer in layers]

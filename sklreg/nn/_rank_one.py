@@ -24,11 +24,31 @@ def _channels(t: torch.Tensor, n_spatial: int) -> torch.Tensor:
     return t.view(*t.shape, *(1,) * n_spatial)
 
 
-class RankOneLinear(nn.Linear):
-    """``((x * r) @ weight.T) * s + bias``: a linear layer of one member."""
+class MemberLinear(nn.Linear):
+    """A linear layer of every member at once: ``weight`` ``(k, out, in)``
+    and ``bias`` ``(k, out)`` hold one layer per member, and the input is
+    ``(k, n, in)`` (each member's rows) or ``(n, in)`` (rows all members
+    read); the output is ``(k, n, out)``, one batched product. With a
+    two-dimensional weight (one member's, under ``torch.func.vmap``) it is
+    ``nn.Linear``."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x * self.r, self.weight) * self.s + self.bias
+        weight = self.weight
+        if weight.ndim == 2:
+            return F.linear(x, weight, self.bias)
+        if x.ndim == 2:
+            x = x.expand(len(weight), *x.shape)  # a view: x is not copied
+        return torch.baddbmm(self.bias.unsqueeze(-2), x, weight.mT)
+
+
+class RankOneLinear(nn.Linear):
+    """``((x * r) @ weight.T) * s + bias``: a linear layer of one member, or
+    of every member at once when ``r``, ``s`` and ``bias`` have a leading
+    member dimension (``weight`` is shared)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.linear(x * self.r.unsqueeze(-2), self.weight)
+        return torch.addcmul(self.bias.unsqueeze(-2), out, self.s.unsqueeze(-2))
 
 
 class _RankOneConv:
