@@ -148,14 +148,17 @@ TRAINING_PARAMETERS = """\
     member_sharing : {'none', 'batch'}, default='none'
         How the members of an ensemble hold their parameters. ``'none'``:
         each has all its own (a deep ensemble; with ``bootstrap=True``,
-        bagging). ``'batch'``: every weight matrix or kernel ``W`` is shared
-        by all members, and member ``i`` has its own rank-one factors and
-        bias, computing ``((x * r_i) @ W.T) * s_i + b_i`` (BatchEnsemble,
-        Wen et al. 2020; TabM, Gorishniy et al. 2025): ``k`` members for
-        about one network's parameters. ``r_i`` and ``s_i`` (parameters
-        ``*.r``, ``*.s``) start as random signs and are not penalized;
-        the shared weights are penalized once and train on the members'
-        mean loss. Ignored when ``n_members=1``.
+        bagging). ``'batch'``: every hidden layer's weight matrix or kernel
+        ``W`` is shared by all members, and member ``i`` has its own
+        rank-one factors and bias there, computing ``((x * r_i) @ W.T) *
+        s_i + b_i`` (BatchEnsemble, Wen et al. 2020), and its own output
+        layer, as TabM (Gorishniy et al. 2025) builds it: ``k`` members for
+        about one network's hidden weights. As in TabM, the input factors
+        of the first layer start as random signs, every other factor as
+        ones, and the members' biases equal; the factors (parameters
+        ``*.r``, ``*.s``) are not penalized. The objective is the members'
+        mean: the shared weights train on one network's objective. Ignored
+        when ``n_members=1``.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, score them after every
