@@ -185,10 +185,11 @@ class WeightNormPenalty(Penalty):
         bound = super().bind(module)
         bound.weights_ = weight_parameters(module)
         bound.groups_ = scale_groups(module, bound.weights_)
+        bound.scaled_ = any(scale != 1.0 for scale, _ in bound.groups_)
         return bound
 
     def __call__(self, hidden=None, weight=None) -> torch.Tensor:
-        if len(self.groups_) > 1 or self.groups_[0][0] != 1.0:
+        if self.scaled_:
             return reduce(
                 add,
                 (scale * self._value(weights) for scale, weights in self.groups_),
