@@ -121,6 +121,19 @@ for data_name, scores in results.items():
     )
 
 # %%
+# One member on its own
+# ---------------------
+# ``member(i)`` returns member ``i`` as a fitted estimator of its own, to
+# inspect, plot or export; the ensemble predicts the mean of its members'
+# probabilities.
+ensemble = network(0, n_members=5).fit(X_train, y[train])
+members = [ensemble.member(i) for i in range(5)]
+mean_of_members = np.mean([m.predict_proba(X_test) for m in members], axis=0)
+print(np.abs(ensemble.predict_proba(X_test) - mean_of_members).max())
+print([round(m.score(X_test, y[test]), 3) for m in members])
+print(round(ensemble.score(X_test, y[test]), 3))
+
+# %%
 # Log-loss against training time
 # ------------------------------
 # Averaging members lowers the log-loss (the probabilities are better
@@ -151,16 +164,3 @@ handles, labels = axes[0].get_legend_handles_labels()
 fig.legend(handles, labels, loc="lower center", ncol=3, fontsize="small")
 fig.tight_layout(rect=(0, 0.12, 1, 1))
 plt.show()
-
-# %%
-# One member on its own
-# ---------------------
-# ``member(i)`` returns member ``i`` as a fitted estimator of its own, to
-# inspect, plot or export; the ensemble predicts the mean of its members'
-# probabilities.
-ensemble = network(0, n_members=5).fit(X_train, y[train])
-members = [ensemble.member(i) for i in range(5)]
-mean_of_members = np.mean([m.predict_proba(X_test) for m in members], axis=0)
-print(np.abs(ensemble.predict_proba(X_test) - mean_of_members).max())
-print([round(m.score(X_test, y[test]), 3) for m in members])
-print(round(ensemble.score(X_test, y[test]), 3))
