@@ -14,6 +14,8 @@ from torch import nn
 from sklreg._training._optim import FusedAdam, FusedAdamW, FusedSGD, build_optimizer
 from sklreg.nn._init import uninitialized
 
+from .reference_fits import cpu_capability
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -112,12 +114,20 @@ def _reference_predictions():
 
 
 def test_predictions_and_history_are_bit_for_bit_those_of_before():
-    expected = np.load(DATA / "reference_predictions.npz")
+    expected = dict(np.load(DATA / "reference_predictions.npz"))
+    # exact on machines of the stored CPU capability; other vector kernels
+    # round differently (ATEN_CPU_CAPABILITY=avx2 reproduces the stored one)
+    exact = str(expected.pop("cpu_capability")) == cpu_capability()
     seen = set()
     for name, values in _reference_predictions():
-        np.testing.assert_array_equal(values, expected[name], err_msg=name)
+        if exact:
+            np.testing.assert_array_equal(values, expected[name], err_msg=name)
+        else:
+            np.testing.assert_allclose(
+                values, expected[name], rtol=1e-4, atol=1e-6, err_msg=name
+            )
         seen.add(name)
-    assert seen == set(expected.files)
+    assert seen == set(expected)
 
 
 def _two_modules():
