@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import log_loss, mean_squared_error
+from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sklreg import (
     RegularizedMLPClassifier,
@@ -278,6 +279,35 @@ def test_bootstrap_member_equals_weighted_fit(digits):
     assert not np.allclose(plain.member(1).coefs_[0], bagged.member(1).coefs_[0])
 
 
+def test_bootstrap_members_are_reproducible(digits):
+    X, y = digits
+    settings = dict(**fast(max_iter=3), n_members=3, bootstrap=True)
+    a = RegularizedMLPClassifier(**settings, random_state=1).fit(X, y)
+    b = RegularizedMLPClassifier(**settings, random_state=1).fit(X, y)
+    c = RegularizedMLPClassifier(**settings, random_state=2).fit(X, y)
+    for name, value in _params(a).items():
+        np.testing.assert_array_equal(_params(b)[name], value)
+    assert not np.allclose(_params(c)["hidden.0.weight"], _params(a)["hidden.0.weight"])
+    # each member its own sample: the members differ from each other
+    assert not np.allclose(a.member(0).coefs_[0], a.member(1).coefs_[0])
+
+
+def test_bootstrap_composes_with_sample_weight(digits):
+    """Bootstrap counts multiply the sample weights: a class whose rows all
+    weigh zero is never learned by any member."""
+    X, y = digits
+    weight = np.where(y == 0, 0.0, 1.0)
+    est = RegularizedMLPClassifier(
+        **fast(max_iter=30), n_members=3, bootstrap=True, random_state=0
+    ).fit(X, y, sample_weight=weight)
+    assert 0 in est.classes_  # known, as with any zero-weight class
+    for i in range(3):
+        assert not np.any(est.member(i).predict(X) == 0)
+    assert not np.any(est.predict(X) == 0)
+    assert est.predict_proba(X)[:, 0].max() < 0.05
+    assert est.score(X[y != 0], y[y != 0]) > 0.9
+
+
 def test_bootstrap_with_sample_weight_and_early_stopping(digits):
     X, y = digits
     weight = np.where(y == 0, 0.0, 1.0)
@@ -291,6 +321,28 @@ def test_bootstrap_with_sample_weight_and_early_stopping(digits):
     ).fit(X, y, sample_weight=weight)
     assert np.isfinite([row["train_loss"] for row in est.history_]).all()
     assert np.isfinite([row["valid_loss"] for row in est.history_]).all()
+
+
+@pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, SharedConvClassifier])
+def test_n_parameters_counts_every_member(digits, Estimator):
+    X, y = digits
+    extra = dict(image_shape=(8, 8)) if Estimator is SharedConvClassifier else {}
+    one = Estimator(**extra, max_iter=1, random_state=0).fit(X, y)
+    five = Estimator(**extra, max_iter=1, n_members=5, random_state=0).fit(X, y)
+    assert five.n_parameters_ == 5 * one.n_parameters_
+    assert five.n_parameters_ == sum(p.numel() for p in five.module_.parameters())
+
+
+def test_batch_members_cost_about_one_wide_network(digits):
+    """With wide hidden layers the shared weights dominate: 8 batch members
+    hold between one and two networks' parameters."""
+    X, y = digits
+    wide = dict(hidden_layer_sizes=(256, 256), max_iter=1, random_state=0)
+    one = RegularizedMLPClassifier(**wide).fit(X, y)
+    batch = RegularizedMLPClassifier(**wide, n_members=8, member_sharing="batch")
+    batch.fit(X, y)
+    assert one.n_parameters_ < batch.n_parameters_ < 2 * one.n_parameters_
+    assert batch.n_parameters_ == sum(p.numel() for p in batch.module_.parameters())
 
 
 # -- every regularizer, per member ----------------------------------------------------
@@ -437,6 +489,26 @@ def test_sparse_input_pickle_and_clone(digits):
     restored = pickle.loads(pickle.dumps(dense))
     np.testing.assert_array_equal(restored.predict_proba(X), dense.predict_proba(X))
     assert restored.member(1).predict(X[:3]).shape == (3,)
+
+
+@pytest.mark.filterwarnings("ignore:member_sharing='batch' is ignored")
+def test_grid_search_over_members_and_sharing(digits):
+    X, y = digits
+    est = RegularizedMLPClassifier(**fast(max_iter=3), random_state=0)
+    grid = {"n_members": [1, 3], "member_sharing": ["none", "batch"]}
+    search = GridSearchCV(est, grid, cv=2, scoring="neg_log_loss").fit(X, y)
+    results = search.cv_results_
+    for params, score in zip(
+        results["params"], results["mean_test_score"], strict=True
+    ):
+        candidate = clone(est).set_params(**params)
+        cv = cross_val_score(candidate, X, y, cv=2, scoring="neg_log_loss")
+        assert cv.mean() == pytest.approx(score, rel=1e-12)
+    # three members score apart from one, with either sharing
+    assert len(set(results["mean_test_score"])) == 3
+    best = search.best_estimator_
+    assert best.n_members == search.best_params_["n_members"]
+    assert best.predict_proba(X).shape == (len(X), 10)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
