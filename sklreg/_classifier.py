@@ -30,7 +30,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._typing import ArrayLike, MatrixLike, NDArray, Predictions, fit_context
-from .nn import DataLoss
+from .nn import DataLoss, softmax
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -344,7 +344,9 @@ class NetClassifierMixin(ClassifierMixin):
             return self._forward(X, torch.sigmoid)
         if self._is_binary():
             return self._forward(X, _binary_proba)
-        return self._forward(X, _softmax)
+        # the members' rows through sklreg.nn's softmax (fast on few classes)
+        ensemble = self._fitted_architecture.ensemble
+        return self._forward(X, softmax if ensemble else _softmax)
 
     def predict_log_proba(self, X: MatrixLike) -> NDArray[np.floating]:
         """Logarithm of the probability estimates.

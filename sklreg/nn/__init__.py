@@ -11,7 +11,8 @@ tested, as ordinary ``torch.nn.Module`` objects.
   its unshared layer and the shapes of its layers;
 * ``_ensemble``, ``_rank_one``: ensembles of networks trained as one, and
   the layers their members share;
-* ``_dropout``, ``_activations``, ``_init``, ``_losses``: the pieces.
+* ``_dropout``, ``_activations``, ``_init``, ``_losses``, ``_softmax``: the
+  pieces.
 """
 
 from ._activations import ACTIVATIONS
@@ -25,6 +26,7 @@ from ._mlp import MLP
 from ._multitask import MultiTaskMLP, dense_network, parameter_names
 from ._network import Network, glorot_reset_, layer_fans, weight_parameters
 from ._shapes import PADDINGS, conv_shapes
+from ._softmax import log_softmax, softmax
 
 __all__ = [
     "ACTIVATIONS",
@@ -47,8 +49,10 @@ __all__ = [
     "glorot_reset_",
     "glorot_uniform_",
     "layer_fans",
+    "log_softmax",
     "mc_dropout",
     "parameter_names",
+    "softmax",
     "weight_parameters",
     "weighted_mean",
 ]

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._softmax import log_softmax
+
 
 def cross_entropy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Softmax cross-entropy of logits ``(n, n_classes)`` against class indices."""
@@ -203,7 +205,7 @@ class DataLoss(nn.Module):
         if self.name == "cross_entropy":
             sizes = self.n_classes or (output.shape[-1],)
             log_probs = torch.cat(
-                [block.log_softmax(-1) for block in output.split(sizes, dim=-1)], -1
+                [log_softmax(block) for block in output.split(sizes, dim=-1)], -1
             )
             return torch.logsumexp(log_probs, 0) - log_k
         if self.name == "binary_cross_entropy":
@@ -276,6 +278,18 @@ class MemberLoss(nn.Module):
         self.data_loss = data_loss
         self.term_weight = float(term_weight)
         self.name = data_loss.name  # the data loss's, as the estimators read it
+        # one softmax over every member's rows: through sklreg.nn's
+        # log_softmax, fast when the classes are few
+        self._softmax_rows = (
+            data_loss.name == "cross_entropy"
+            and data_loss.n_classes is None
+            and not data_loss.label_smoothing
+        )
+
+    def _rows(self, flat: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self._softmax_rows:
+            return F.nll_loss(log_softmax(flat), targets, reduction="none")
+        return self.data_loss.rows(flat, targets)
 
     def forward(
         self,
@@ -289,8 +303,12 @@ class MemberLoss(nn.Module):
         if weight is None or weight.ndim == 1:  # one weight per row: the
             # mean over members x rows is the mean of the members' losses
             rows = None if weight is None else weight.repeat(k)
-            return self.data_loss(flat, targets, rows) * (k * self.term_weight)
-        values = self.data_loss.rows(flat, targets).view(k, n)
+            if self._softmax_rows:
+                mean = weighted_mean(self._rows(flat, targets), rows)
+            else:
+                mean = self.data_loss(flat, targets, rows)
+            return mean * (k * self.term_weight)
+        values = self._rows(flat, targets).view(k, n)
         member_weight = weight.T  # (k, n)
         totals = member_weight.sum(1)
         losses = (values * member_weight).sum(1) / totals.clamp_min(
