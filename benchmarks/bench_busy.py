@@ -131,12 +131,12 @@ def make_model(workload, epochs):
     if workload == "conv digits":
         from sklreg import SharedConvClassifier
 
-        return SharedConvClassifier(max_iter=epochs, random_state=0)
+        return SharedConvClassifier(max_iter=epochs, tol=None, random_state=0)
     from sklreg import RegularizedMLPClassifier
 
     hidden = (128, 128) if workload.startswith("digits") else (100, 100)
     return RegularizedMLPClassifier(
-        hidden, batch_size=200, max_iter=epochs, random_state=0
+        hidden, batch_size=200, max_iter=epochs, tol=None, random_state=0
     )
 
 
@@ -196,7 +196,9 @@ def time_startup():
     X, y = load("digits")
     fits = []
     for _ in range(2):
-        model = sklreg.RegularizedMLPClassifier((128, 128), max_iter=5, random_state=0)
+        model = sklreg.RegularizedMLPClassifier(
+            (128, 128), max_iter=5, tol=None, random_state=0
+        )
         start = time.perf_counter()
         model.fit(X, y)
         fits.append(time.perf_counter() - start)

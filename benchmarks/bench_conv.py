@@ -118,6 +118,7 @@ def sklreg_fit(X, y, X_test, epochs, device, share_weights=True):
         batch_size=BATCH,
         learning_rate_init=LR,
         max_iter=epochs,
+        tol=None,  # exactly max_iter epochs
         random_state=0,
         device=device,
     ).fit(X, y)

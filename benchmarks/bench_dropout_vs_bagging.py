@@ -54,7 +54,7 @@ METHODS = [
 def network(seed, dropout=False, epochs=EPOCHS):
     extra = DROPOUT if dropout else {}
     return RegularizedMLPClassifier(
-        HIDDEN, alpha=0.0, max_iter=epochs, random_state=seed, **extra
+        HIDDEN, alpha=0.0, max_iter=epochs, tol=None, random_state=seed, **extra
     )
 
 

@@ -54,7 +54,7 @@ SHARING = ("none", "batch")
 
 def network(hidden, epochs, seed=0, **extra):
     return RegularizedMLPClassifier(
-        hidden, max_iter=epochs, tol=0.0, random_state=seed, **extra
+        hidden, max_iter=epochs, tol=None, random_state=seed, **extra
     )
 
 

@@ -73,6 +73,7 @@ def fit_predict(method, X, Y, X_test, epochs, device):
         batch_size=BATCH,
         learning_rate_init=LR,
         max_iter=epochs,
+        tol=None,  # exactly max_iter epochs
         random_state=0,
         device=device,
     )

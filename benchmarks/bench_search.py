@@ -69,7 +69,7 @@ def make_search(estimator, grid, epochs, n_jobs):
     from sklreg import RegularizedMLPClassifier
 
     if estimator == "sklreg":
-        model = RegularizedMLPClassifier(max_iter=epochs, random_state=0)
+        model = RegularizedMLPClassifier(max_iter=epochs, tol=None, random_state=0)
     else:  # a fixed number of epochs: no convergence test
         model = MLPClassifier(
             max_iter=epochs, tol=0.0, n_iter_no_change=10**9, random_state=0

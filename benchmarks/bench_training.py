@@ -96,6 +96,7 @@ def sklreg_fit(X, y, X_test, epochs, device, **penalties):
         batch_size=BATCH,
         learning_rate_init=LR,
         max_iter=epochs,
+        tol=None,  # exactly max_iter epochs
         random_state=0,
         device=device,
         **params,

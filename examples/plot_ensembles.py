@@ -51,7 +51,7 @@ if os.environ.get("SKLREG_EXAMPLES_QUICK") == "1":  # CI: a short run
 def network(seed, **extra):
     """One hidden layer of 100 ReLU units, trained for ``epochs`` epochs."""
     return RegularizedMLPClassifier(
-        (100,), max_iter=epochs, tol=0.0, random_state=seed, **extra
+        (100,), max_iter=epochs, tol=None, random_state=seed, **extra
     )
 
 

@@ -173,10 +173,22 @@ TRAINING_PARAMETERS = """\
         always train.
 
     patience : int, default=10
-        Epochs without improvement before training stops.
+        Epochs without improvement before training stops:
+        ``MLPClassifier``'s ``n_iter_no_change``. With early stopping, the
+        validation score is watched; without, the training objective
+        (``train_loss``, penalties included), and the fit has converged
+        when it has not fallen by more than ``tol`` for ``patience``
+        consecutive epochs.
 
-    tol : float, default=1e-4
-        Minimum gain of the validation score that counts as an improvement.
+    tol : float or None, default=1e-4
+        Minimum improvement that counts: of the validation score with
+        ``early_stopping=True``, of the training objective otherwise (both
+        absolute). When ``max_iter`` ends a fit before the rule stops it, a
+        ``ConvergenceWarning`` says so, as ``MLPClassifier`` does.
+        ``None`` turns the rule off, as in ``SGDClassifier``: ``fit`` runs
+        exactly ``max_iter`` epochs (with early stopping, the best epoch is
+        still restored) and ``'adaptive'`` counts any gain. ``partial_fit``
+        and a refit always run their set length.
 
     scoring : str, callable or None, default=None
         Validation figure to monitor. ``None``: the sample-weighted data loss
@@ -250,7 +262,10 @@ TRAINING_PARAMETERS = """\
         ``UserWarning`` (as scikit-learn's MLP does).
 
     max_iter : int, default=200
-        Number of epochs (passes over the training data) per ``fit``.
+        Most epochs (passes over the training data) per ``fit``: it stops
+        sooner once the training objective has converged, or with early
+        stopping (see ``tol`` and ``patience``); ``tol=None`` runs all of
+        them.
 
     shuffle : bool, default=True
         Draw a new order of the rows for each epoch (not needed, and not done,

@@ -6,7 +6,7 @@ use (``MLPClassifier`` clips ``batch_size``, ``LogisticRegression`` ignores
 the parameter, so that a setting that does nothing never passes unnoticed.
 """
 
-import warnings
+from .utils import warn
 
 
 def warn_ignored_settings(plan, n_train_rows: int) -> None:
@@ -22,7 +22,7 @@ def warn_ignored_settings(plan, n_train_rows: int) -> None:
       with no one.
     """
     for message in _ignored_settings(plan, n_train_rows):
-        warnings.warn(message, UserWarning, stacklevel=5)  # the call of fit
+        warn(message, UserWarning)
 
 
 def _ignored_settings(plan, n_train_rows):

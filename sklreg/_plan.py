@@ -234,7 +234,7 @@ class Schedule:
     early_stopping: bool
     validation_fraction: float
     patience: int
-    tol: float
+    tol: float | None
     scoring: object
     refit: str | None
     warm_start: bool
@@ -338,7 +338,7 @@ def resolve_plan(params: Mapping[str, object]) -> Plan:
             early_stopping=bool(params["early_stopping"]),
             validation_fraction=float(params["validation_fraction"]),
             patience=int(params["patience"]),
-            tol=float(params["tol"]),
+            tol=None if params["tol"] is None else float(params["tol"]),
             scoring=params["scoring"],
             refit=_refit(params["refit"]),
             warm_start=bool(params["warm_start"]),

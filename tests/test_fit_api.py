@@ -328,7 +328,8 @@ def test_settings_that_do_nothing_warn_naming_the_parameter(
     Estimator, params, match, data
 ):
     X, y = data
-    est = Estimator(**fast(max_iter=2), **params, random_state=0)
+    # tol=None: two epochs without the warning that max_iter came first
+    est = Estimator(**fast(max_iter=2), tol=None, **params, random_state=0)
     with pytest.warns(UserWarning, match=match) as record:
         est.fit(X, y)
     assert len(record) == 1
@@ -352,7 +353,8 @@ def test_settings_in_use_do_not_warn(params, data):
     X, y = data
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        RegularizedMLPClassifier(**fast(max_iter=2), **params).fit(X, y)
+        # tol=None: two epochs, without the warning that max_iter came first
+        RegularizedMLPClassifier(**fast(max_iter=2), tol=None, **params).fit(X, y)
 
 
 @pytest.mark.parametrize(

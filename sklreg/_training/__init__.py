@@ -17,7 +17,13 @@
 """
 
 from ._build import build_net
-from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
+from ._callbacks import (
+    Convergence,
+    EarlyStopping,
+    EpochLog,
+    MaxNormConstraint,
+    ProgressBar,
+)
 from ._data import (
     FitData,
     SparseRows,
@@ -36,6 +42,7 @@ __all__ = [
     "HISTORY_KEYS",
     "LEARNING_RATES",
     "SOLVERS",
+    "Convergence",
     "EarlyStopping",
     "EpochLog",
     "FitData",

@@ -6,7 +6,13 @@ assembles a :class:`~sklreg._training.PenalizedNet` with the penalties, the
 optimizer settings and the callbacks they call for.
 """
 
-from ._callbacks import EarlyStopping, EpochLog, MaxNormConstraint, ProgressBar
+from ._callbacks import (
+    Convergence,
+    EarlyStopping,
+    EpochLog,
+    MaxNormConstraint,
+    ProgressBar,
+)
 from ._net import PenalizedNet
 from ._outcome import ObjectiveWatch
 from ._schedules import LearningRateSchedule
@@ -23,6 +29,7 @@ def build_net(
     epochs,
     max_updates=None,
     early_stopping=False,
+    converge=False,
     validated=False,
     phase="training",
     title=None,
@@ -50,6 +57,11 @@ def build_net(
         Stop after this many parameter updates (a refit for ``'updates'``).
     early_stopping : bool, default=False
         Score a validation set after every epoch and keep the best snapshot.
+    converge : bool, default=False
+        Without early stopping: stop once the training objective has not
+        improved by more than ``tol`` in ``patience`` epochs (a fit; never
+        ``partial_fit`` or a refit, which run a set length). Off when
+        ``tol`` is None.
     validated : bool, default=False
         A validation set is scored after every epoch (its columns are
         logged), with or without early stopping.
@@ -63,12 +75,15 @@ def build_net(
     objective, optimization = plan.objective, plan.optimization
     verbose = plan.runtime.verbose
     penalties = objective.penalties(tie_groups)
+    # tol=None: no stop for lack of improvement; any gain counts
+    tol, patience = plan.schedule.tol, plan.schedule.patience
+    gain = 0.0 if tol is None else tol
     # first: the epoch's learning rate is recorded before anything reads it
     schedule = LearningRateSchedule(
         optimization.learning_rate,
         optimization.learning_rate_init,
         power_t=optimization.power_t,
-        tol=plan.schedule.tol,
+        tol=gain,
         monitor="valid_score" if early_stopping else "train_loss",
     )
     callbacks = []
@@ -76,8 +91,10 @@ def build_net(
         callbacks.append(("progress_bar", ProgressBar(phase)))
     callbacks += [("learning_rate", schedule), ("objective_watch", ObjectiveWatch())]
     if early_stopping:
-        stopper = EarlyStopping(plan.schedule.patience, plan.schedule.tol)
+        stopper = EarlyStopping(None if tol is None else patience, gain)
         callbacks.append(("early_stopping", stopper))
+    elif converge and tol is not None:
+        callbacks.append(("convergence", Convergence(patience, tol)))
     if objective.max_norm is not None:
         callbacks.append(("max_norm", MaxNormConstraint(objective.max_norm)))
     if verbose:

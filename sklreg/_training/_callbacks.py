@@ -1,4 +1,5 @@
-"""skorch callbacks: the max-norm constraint, early stopping and training feedback."""
+"""skorch callbacks: the max-norm constraint, early stopping, convergence and
+training feedback."""
 
 import math
 import sys
@@ -256,6 +257,64 @@ def _tqdm(**kwargs):
         return tqdm(**kwargs)
 
 
+class Convergence(Callback):
+    """Stop when the training objective has stopped falling: ``MLPClassifier``'s
+    rule without early stopping.
+
+    Reads ``train_loss`` (the training objective) from each epoch's record.
+    An epoch makes no progress when its objective is not below the lowest
+    so far by more than ``tol`` (a non-finite one never is); training stops
+    after ``patience`` such epochs in a row. (``MLPClassifier`` applies the
+    same test and stops after ``n_iter_no_change + 1`` of them.) The
+    parameters are those of the last epoch: no snapshot is kept.
+
+    Parameters
+    ----------
+    patience : int
+        Consecutive epochs without progress after which training stops.
+    tol : float
+        Least decrease below the lowest objective so far that counts as
+        progress.
+
+    Attributes
+    ----------
+    best_loss_ : float
+        Lowest finite training objective of the call so far.
+    stalled_ : int
+        Epochs without progress in a row, up to the last one.
+    stopped_ : bool
+        Whether the training call ended because ``patience`` ran out.
+    """
+
+    def __init__(self, patience: int, tol: float):
+        self.patience = patience
+        self.tol = tol
+
+    def on_train_begin(self, net, **kwargs):
+        self.first_epoch_ = len(net.history) + 1
+        self.best_loss_ = math.inf
+        self.stalled_ = 0
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        finite = math.isfinite(loss)
+        progress = finite and loss < self.best_loss_ - self.tol
+        self.stalled_ = 0 if progress else self.stalled_ + 1
+        if finite:
+            self.best_loss_ = min(self.best_loss_, loss)
+        if self.stalled_ >= self.patience:
+            net.stop_training_ = self.stopped_ = True
+
+    def on_train_end(self, net, **kwargs):
+        if self.stopped_ and net.verbose:
+            write_line(
+                f"Converged after epoch {len(net.history)}: the training "
+                f"objective did not fall by more than tol={self.tol:g} below "
+                f"its lowest value for {self.patience} epochs in a row."
+            )
+
+
 class EarlyStopping(Callback):
     """Keep the best epoch's parameters; stop after ``patience`` epochs without gain.
 
@@ -269,8 +328,9 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
-    patience : int
-        Epochs without improvement after which training stops.
+    patience : int or None
+        Epochs without improvement after which training stops (None: never;
+        the best epoch is still restored).
     tol : float
         Minimum gain of the score that counts as an improvement.
 
@@ -322,7 +382,7 @@ class EarlyStopping(Callback):
         last_gain = (
             self.first_epoch_ - 1 if self.best_epoch_ is None else self.best_epoch_
         )
-        if epoch - last_gain >= self.patience:
+        if self.patience is not None and epoch - last_gain >= self.patience:
             net.stop_training_ = self.stopped_ = True
 
     def on_train_end(self, net, **kwargs):

@@ -1,5 +1,5 @@
 """What a finished training call means: divergence, an objective that grew,
-no finite score, interrupts.
+no finite score, ``max_iter`` reached before convergence, interrupts.
 
 Checked once per training call, after training, so it costs nothing per
 minibatch: the loop only notes a non-finite epoch loss (``net.diverged_``) or
@@ -11,10 +11,11 @@ device: one read per training call).
 from __future__ import annotations
 
 import math
-import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
+
+from ..utils import warn
 
 #: An objective that ends above this multiple of its starting value has
 #: grown, not fallen: more than doubled (the margin absorbs the difference
@@ -72,8 +73,11 @@ def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"
     stopping (``stopper``) restored a finite snapshot; an objective that
     ended above where it started (see :class:`ObjectiveWatch`) is a
     ``ConvergenceWarning``; early stopping that
-    never saw a finite validation score is a ``ValueError``; an interrupt is
-    a ``UserWarning``. ``phase`` names the training call in the messages.
+    never saw a finite validation score is a ``ValueError``; a call that a
+    stopping rule watched (:class:`~sklreg._training.Convergence`, or early
+    stopping with a patience) and that ran all its epochs ends with a
+    ``ConvergenceWarning``; an interrupt is a ``UserWarning``. ``phase``
+    names the training call in the messages.
     When this raises, the network is not usable and the caller discards it.
     """
     restored = stopper is not None and stopper.best_epoch_ is not None
@@ -86,13 +90,12 @@ def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"
         epoch = len(net.history)
         loss = net.history[-1, "train_loss"]
         if restored:
-            warnings.warn(
+            warn(
                 f"The training objective (train_loss) became {loss} at epoch "
                 f"{epoch}: training "
                 f"diverged. The parameters of the best epoch "
                 f"({stopper.best_epoch_}) were restored. {advice}",
                 ConvergenceWarning,
-                stacklevel=4,
             )
             return
         raise ValueError(
@@ -118,23 +121,53 @@ def check_outcome(net, stopper, *, learning_rate_init, scoring, phase="training"
             if restored
             else "The network is most likely useless (e.g. one class for every row). "
         )
-        warnings.warn(
+        warn(
             f"The training objective grew instead of falling in {phase}: from "
             f"{grown[0]:.6g} before the first update to {grown[1]:.6g} at epoch "
             f"{len(net.history)}: training diverged. {kept}{advice}",
             ConvergenceWarning,
-            stacklevel=4,
         )
+    if not (net.diverged_ or net.interrupted_):
+        _warn_unconverged(net, stopper)
     if net.interrupted_:
         kept = (
             f"the parameters of the best epoch ({stopper.best_epoch_})"
             if restored
             else "the parameters of the last finished epoch"
         )
-        warnings.warn(
+        warn(
             f"{phase.capitalize()} was interrupted after {len(net.history)} "
             f"finished epochs; the estimator keeps {kept}, and the last "
             "record of history_ is marked 'interrupted'.",
             UserWarning,
-            stacklevel=4,
         )
+
+
+def _warn_unconverged(net, stopper) -> None:
+    """A ``ConvergenceWarning`` when a stopping rule was on (convergence of
+    the training objective, or early stopping with a ``patience``) and the
+    call ran all its epochs: ``max_iter`` ended it while the monitored figure
+    was still improving, as ``MLPClassifier`` warns."""
+    watch = stopper if stopper is not None else dict(net.callbacks_).get("convergence")
+    if watch is None or watch.patience is None or watch.stopped_:
+        return
+    if len(net.history) - watch.first_epoch_ + 1 < net.max_epochs:
+        return
+    figure = (
+        "the training objective (train_loss) still fell"
+        if stopper is None
+        else "the validation score still rose"
+    )
+    kept = (
+        ""
+        if stopper is None
+        else f" The parameters of the best epoch ({stopper.best_epoch_}) were kept."
+    )
+    warn(
+        f"Maximum iterations (max_iter={net.max_epochs}) reached and the "
+        f"optimization hasn't converged yet: {figure} by more than "
+        f"tol={watch.tol:g} within the last patience={watch.patience} epochs."
+        f"{kept} Raise max_iter, or stop sooner with a larger tol; tol=None "
+        "trains exactly max_iter epochs, without this warning.",
+        ConvergenceWarning,
+    )
