@@ -53,8 +53,10 @@ SKLEARN = {
         "bit-identical fits on the CPU",
     ),
     "tol": (
-        "same, **only with early stopping**",
-        "minimum gain of the validation score",
+        "same",
+        "least improvement of the training loss (of the validation score with "
+        "early stopping) that resets the patience count; `None` trains all "
+        "`max_iter` epochs",
     ),
     "verbose": (
         "same (an int)",
@@ -81,8 +83,9 @@ SKLEARN = {
     "epsilon": ("same", 'PyTorch\'s `eps` of `"adam"` and `"adamw"`'),
     "n_iter_no_change": (
         "`patience`",
-        "the same concept and default (10 epochs without improvement), with "
-        "early stopping only; passing `n_iter_no_change` is a `TypeError`",
+        "the same concept and default (10 epochs without improvement; "
+        "scikit-learn stops after 11); passing `n_iter_no_change` is a "
+        "`TypeError`",
     ),
     "max_fun": ("absent", '(for `"lbfgs"`)'),
     "loss": (
