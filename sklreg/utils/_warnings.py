@@ -3,14 +3,15 @@
 import sys
 import warnings
 
-#: Packages whose frames a warning looks past: sklreg's own, and
-#: scikit-learn's (``fit``'s parameter-validation wrapper, meta-estimators).
-_INTERNAL = ("sklreg", "sklearn")
+#: Packages whose frames a warning looks past: sklreg's own, scikit-learn's
+#: (``fit``'s parameter-validation wrapper, meta-estimators) and joblib's
+#: (which runs a meta-estimator's fits).
+_INTERNAL = ("sklreg", "sklearn", "joblib")
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` attributed to the first caller
-    outside sklreg and scikit-learn (the user's ``fit``, or their
+    outside sklreg, scikit-learn and joblib (the user's ``fit``, or their
     ``cross_val_score``), however deep inside sklreg it is raised."""
     frame = sys._getframe(1)
     level = 2  # the caller of this function
