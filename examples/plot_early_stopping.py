@@ -13,7 +13,10 @@ This example draws the training and validation curves on the digits data
 of parameter updates over five splits. On this easy problem, training the
 full 200 epochs does not hurt accuracy; early stopping gets within about two
 points of it with under a tenth of the updates, and refitting on all rows wins
-back about half of what the held-out rows cost.
+back about half of what the held-out rows cost. Without early stopping a fit
+stops by itself once its training loss has converged (``tol``, ``patience``):
+here after about 23 epochs, as accurate as the full 200 (0.968 against
+0.969) with a ninth of the updates.
 """
 
 # %%
@@ -70,7 +73,8 @@ ax.figure.tight_layout()
 # so it takes more parameter updates than the snapshot had; ``"updates"``
 # takes exactly as many updates, hence fewer passes.
 settings = {
-    "200 epochs, no early stopping": dict(),
+    "200 epochs, no early stopping": dict(tol=None),  # tol=None: every epoch
+    "converged, no early stopping": dict(),
     "early stopping": dict(early_stopping=True),
     "early stopping + refit='epochs'": dict(early_stopping=True, refit="epochs"),
     "early stopping + refit='updates'": dict(early_stopping=True, refit="updates"),

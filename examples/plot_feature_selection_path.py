@@ -33,7 +33,8 @@ from sklreg import RegularizedMLPClassifier, feature_selection_path
 
 N_INFORMATIVE = 10
 SEEDS = range(5)
-common = dict(hidden_layer_sizes=(64,), max_iter=150)
+# tol=None: every fit trains its set number of epochs
+common = dict(hidden_layer_sizes=(64,), max_iter=150, tol=None)
 feature_alphas = [0.02, 0.04, 0.07, 0.1, 0.15]
 l1_alphas = [1e-3, 3e-3, 1e-2, 2e-2]
 # the path: 120 dense epochs, then 40 epochs at each growing strength

@@ -54,7 +54,10 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, train_size=0.5, stratify=y, random_state=0
 )
 informative = np.arange(X.shape[1]) < N_INFORMATIVE
-common = dict(hidden_layer_sizes=(64,), batch_size=100, max_iter=60, random_state=0)
+# tol=None: every network trains all 60 epochs
+common = dict(
+    hidden_layer_sizes=(64,), batch_size=100, max_iter=60, tol=None, random_state=0
+)
 alphas = np.geomspace(1e-3, 5e-2, 7)
 # sphinx_gallery_start_ignore
 import os  # noqa: E402

@@ -63,9 +63,10 @@ for schedule in ("constant", "invscaling", "adaptive"):
 # ``invscaling`` cuts the rate after the first epoch already (by
 # ``sqrt(rows + 1)``), so it learns slowly from then on; ``adaptive`` keeps
 # the large rate while it helps and divides it on plateaus, which calms the
-# noisy steps of ``constant``. Once the loss moves by less than ``tol`` per
-# epoch it keeps dividing: unlike scikit-learn's, sklreg's ``"adaptive"``
-# never stops training by itself (``max_iter`` or early stopping ends it).
+# noisy steps of ``constant``. Once the loss stops falling by more than
+# ``tol`` it keeps dividing, and the convergence rule (``tol``, ``patience``)
+# ends each fit after ``patience`` epochs without progress: here after about
+# 30 of the 60 epochs, as scikit-learn's ``"adaptive"`` ends its own.
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
 for ax, (schedule, clf) in zip(axes, fits.items(), strict=False):
     plot_history(clf, ax=ax, terms=["data_loss", "valid_loss"])

@@ -40,6 +40,7 @@ common = dict(
     learning_rate_init=3e-3,
     batch_size=50,
     max_iter=200,
+    tol=None,  # all 200 epochs: the curves show what comes after the best one
     random_state=0,
 )
 # sphinx_gallery_start_ignore

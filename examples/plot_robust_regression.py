@@ -34,6 +34,7 @@ common = dict(
     hidden_layer_sizes=(64, 64),
     learning_rate_init=1e-2,
     max_iter=150,
+    tol=None,  # every loss trains all 150 epochs
     random_state=0,
 )
 # sphinx_gallery_start_ignore

@@ -38,6 +38,7 @@ network = dict(
     learning_rate_init=3e-3,
     batch_size=50,
     max_iter=100,
+    tol=None,  # every point trains all 100 epochs
     random_state=0,
 )
 alphas = {"l2": np.logspace(-5, -1, 5), "l1": np.logspace(-6, -2, 5)}
