@@ -3,7 +3,8 @@
 Three parts (``--part speed``, ``profile``, ``accuracy``; all by default):
 
 * **speed**: fit time of ``n_members=k`` over one network, for ``k`` = 5, 20
-  and 32, ``member_sharing='none'`` and ``'batch'``, against
+  and 32, ``member_sharing='none'`` and ``'batch'`` (and 20 members with
+  ``bootstrap=True``), against
   ``BaggingClassifier`` of ``k`` networks and against ``k`` networks
   stacked by hand in a plain PyTorch loop (and that loop with one network),
   at digits size (1 347 x 64,
@@ -132,6 +133,8 @@ def speed(quick, repeats):
         methods.append(f"PyTorch loop, {k_torch} stacked")
         for k in members:
             methods += [f"n_members={k}, {s}" for s in SHARING]
+            if k == k_torch:  # bagging in one fit, against BaggingClassifier
+                methods.append(f"n_members={k}, bootstrap")
             methods.append(f"BaggingClassifier({k})")
 
         def run(method, X=X, y=y, hidden=hidden, epochs=epochs):
@@ -147,7 +150,10 @@ def speed(quick, repeats):
                 )
                 return bag.fit(X, y)
             k, sharing = method.removeprefix("n_members=").split(", ")
-            est = network(hidden, epochs, n_members=int(k), member_sharing=sharing)
+            if sharing == "bootstrap":
+                est = network(hidden, epochs, n_members=int(k), bootstrap=True)
+            else:
+                est = network(hidden, epochs, n_members=int(k), member_sharing=sharing)
             return est.fit(X, y)
 
         seconds, fitted = interleaved_rounds(run, methods, repeats, "cpu")
