@@ -27,7 +27,8 @@ Three parts (``--part speed``, ``profile``, ``accuracy``; all by default):
 Every library runs on one thread (torch and NumPy's BLAS). Times are CPU
 seconds, so other processes on the machine change them less.
 
-Run: ``python benchmarks/bench_ensembles.py`` (about 15 minutes on 2 cores);
+Run: ``python benchmarks/bench_ensembles.py`` (about 15 minutes on 2 cores;
+``--device cuda`` trains the speed part on a GPU, timed in wall seconds);
 ``--quick`` for a smoke run; ``--json PATH`` to save the figures.
 """
 
@@ -51,6 +52,10 @@ from sklreg import RegularizedMLPClassifier
 
 MEMBERS = (5, 20, 32)
 SHARING = ("none", "batch")
+
+
+#: Where the speed part trains (``--device``; the other parts run on the CPU).
+DEVICE = "cpu"
 
 
 def network(hidden, epochs, seed=0, **extra):
@@ -99,9 +104,10 @@ def torch_stacked(X, y, hidden, epochs, k, batch_size=200, lr=1e-3):
             -bound, bound, generator=generator
         )
         bias = torch.empty(k, 1, fan_out).uniform_(-bound, bound, generator=generator)
+        weight, bias = weight.to(DEVICE), bias.to(DEVICE)
         params += [weight.requires_grad_(), bias.requires_grad_()]
     optimizer = torch.optim.Adam(params, lr=lr)
-    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    Xt, yt = torch.as_tensor(X, device=DEVICE), torch.as_tensor(y, device=DEVICE)
     for _ in range(epochs):
         perm = torch.randperm(len(Xt), generator=generator)
         for start in range(0, len(Xt), batch_size):
@@ -117,6 +123,8 @@ def torch_stacked(X, y, hidden, epochs, k, batch_size=200, lr=1e-3):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()  # wall time on a GPU: the last step included
     return params
 
 
@@ -127,7 +135,7 @@ def speed(quick, repeats):
         # first uses out of the timed rounds (torch.optim's first step
         # imports a compiler stack, a second's work)
         torch_stacked(X[:50], y[:50], hidden, 1, 2)
-        network(hidden, 1).fit(X[:50], y[:50])
+        network(hidden, 1, device=DEVICE).fit(X[:50], y[:50])
         k_torch = 20 if 20 in members else members[-1]
         methods = ["one network", "PyTorch loop, 1 network"]
         methods.append(f"PyTorch loop, {k_torch} stacked")
@@ -139,24 +147,27 @@ def speed(quick, repeats):
 
         def run(method, X=X, y=y, hidden=hidden, epochs=epochs):
             if method == "one network":
-                return network(hidden, epochs).fit(X, y)
+                return network(hidden, epochs, device=DEVICE).fit(X, y)
             if method.startswith("PyTorch loop"):
                 k = 1 if method.endswith("1 network") else int(method.split()[2])
                 return torch_stacked(X, y, hidden, epochs, k)
             if method.startswith("Bagging"):
                 k = int(method.split("(")[1].rstrip(")"))
                 bag = BaggingClassifier(
-                    network(hidden, epochs), n_estimators=k, random_state=0
+                    network(hidden, epochs, device=DEVICE),
+                    n_estimators=k,
+                    random_state=0,
                 )
                 return bag.fit(X, y)
             k, sharing = method.removeprefix("n_members=").split(", ")
             if sharing == "bootstrap":
-                est = network(hidden, epochs, n_members=int(k), bootstrap=True)
+                extra = dict(bootstrap=True)
             else:
-                est = network(hidden, epochs, n_members=int(k), member_sharing=sharing)
+                extra = dict(member_sharing=sharing)
+            est = network(hidden, epochs, n_members=int(k), device=DEVICE, **extra)
             return est.fit(X, y)
 
-        seconds, fitted = interleaved_rounds(run, methods, repeats, "cpu")
+        seconds, fitted = interleaved_rounds(run, methods, repeats, DEVICE)
         fit = {m: statistics.median(s) for m, s in seconds.items()}
         # prediction: 20 members (or the largest measured) against one network
         k_pred = 20 if 20 in members else members[-1]
@@ -166,7 +177,7 @@ def speed(quick, repeats):
             lambda m, fitted=fitted, X=X: fitted[m].predict_proba(X),
             predict_methods,
             repeats,
-            "cpu",
+            DEVICE,
         )
         predict = {m: statistics.median(s) for m, s in predict.items()}
         one = fit["one network"]
@@ -398,7 +409,12 @@ def main():
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--device", default="cpu", help="where the speed part trains (e.g. cuda)"
+    )
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
     parts = args.part or ["speed", "profile", "accuracy"]
     torch.set_num_threads(1)
     threadpool_limits(1)  # NumPy's BLAS too: every method on one thread

@@ -31,8 +31,9 @@ them, the held-out accuracy and the fit time, then medians over the seeds
 and the median ratio of the fit times.
 
 Run: ``python benchmarks/bench_feature_selection.py`` (``--seeds 5``; about
-half an hour on 2 idle cores, most of it LassoNet's); ``--quick`` for a
-smoke run (one seed, a short grid, LassoNet with a short path).
+20 minutes, most of it LassoNet's); ``--quick`` for a smoke run (one seed,
+a short grid, LassoNet with a short path); ``--methods`` runs some of the
+three, ``--grid`` tries other strengths.
 Needs the ``bench`` extra (``pip install "sklreg[bench]"``).
 """
 
@@ -44,7 +45,7 @@ import time
 import warnings
 
 N_INFORMATIVE = 10
-GRID = [0.01, 0.02, 0.04, 0.07, 0.1, 0.15]
+GRID = [0.01, 0.015, 0.02, 0.03, 0.04, 0.055, 0.07, 0.085, 0.1, 0.12, 0.15, 0.2]
 QUICK_GRID = [0.02, 0.07]
 
 
@@ -130,7 +131,15 @@ def main():
         "--first-seed", type=int, default=0, help="run seeds first-seed, ..."
     )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--methods", nargs="+", help="run only these (default: all)", default=None
+    )
+    parser.add_argument(
+        "--grid", nargs="+", type=float, default=None, help="feature_alpha grid"
+    )
     args = parser.parse_args()
+    if args.grid:
+        GRID[:] = args.grid
     n_seeds = 1 if args.quick else args.seeds
     seeds = range(args.first_seed, args.first_seed + n_seeds)
 
@@ -151,6 +160,8 @@ def main():
         "sklreg": fit_sklreg,
         "sklreg, 1-SE": fit_sklreg_1se,
     }
+    if args.methods:
+        methods = {name: methods[name] for name in args.methods}
     results = {name: [] for name in methods}
     print(
         "| seed | method | inputs kept | informative found | test accuracy "
@@ -189,7 +200,7 @@ def main():
             f"| {name} | {kept:g} | {found:g}/{N_INFORMATIVE} | {accuracy:.3f} "
             f"| {seconds:.1f} |"
         )
-    for name in list(methods)[1:]:
+    for name in [m for m in methods if m != "lassonet" and "lassonet" in methods]:
         ratios = [
             lasso[3] / ours[3]
             for lasso, ours in zip(results["lassonet"], results[name], strict=True)
