@@ -27,6 +27,15 @@ def rng():
 
 
 @pytest.fixture(scope="module")
+def small_digits():
+    """The first 300 of scikit-learn's digits, pixels in [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16, y[:300]
+
+
+@pytest.fixture(scope="module")
 def noisy():
     """Small, noisy classification data (see :func:`helpers.noisy_data`)."""
     return noisy_data()

@@ -21,12 +21,6 @@ from sklreg._training import Convergence
 from .helpers import fast
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:300] / 16, y[:300]
-
-
 def _stop_epoch(losses, patience, tol):
     """The epoch after which the callback stops training on ``losses``
     (None: it never does)."""
@@ -85,8 +79,8 @@ def test_digits_stop_where_mlpclassifier_stops():
     assert losses[-11] < lowest[-12] - est.tol  # the epoch before them did
 
 
-def test_a_fit_on_a_plateau_stops_and_says_so(digits, capsys):
-    X, y = digits
+def test_a_fit_on_a_plateau_stops_and_says_so(small_digits, capsys):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=300), tol=1e-2, patience=5, verbose=1, random_state=0
     )
@@ -104,8 +98,8 @@ def test_a_fit_on_a_plateau_stops_and_says_so(digits, capsys):
 @pytest.mark.parametrize(
     "Estimator", [RegularizedMLPClassifier, RegularizedMLPRegressor]
 )
-def test_max_iter_first_warns(digits, Estimator):
-    X, y = digits
+def test_max_iter_first_warns(small_digits, Estimator):
+    X, y = small_digits
     est = Estimator(**fast(max_iter=3), random_state=0)
     with pytest.warns(ConvergenceWarning, match=r"max_iter=3.*tol=0.0001") as record:
         est.fit(X, y.astype(float) if Estimator is RegularizedMLPRegressor else y)
@@ -113,15 +107,15 @@ def test_max_iter_first_warns(digits, Estimator):
     assert record[0].filename == __file__  # it points at the user's fit
 
 
-def test_conv_max_iter_first_warns(digits):
-    X, y = digits
+def test_conv_max_iter_first_warns(small_digits):
+    X, y = small_digits
     est = SharedConvClassifier(conv_channels=(2,), hidden_layer_sizes=(4,), max_iter=2)
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         est.fit(X, y)
 
 
-def test_tol_none_runs_every_epoch_without_warning(digits):
-    X, y = digits
+def test_tol_none_runs_every_epoch_without_warning(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(**fast(max_iter=30), tol=None, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -132,10 +126,10 @@ def test_tol_none_runs_every_epoch_without_warning(digits):
     assert stopped.fit(X, y).n_iter_ == 4
 
 
-def test_the_rule_does_not_change_the_epochs_it_runs(digits):
+def test_the_rule_does_not_change_the_epochs_it_runs(small_digits):
     """Training stops sooner, but every epoch it runs is the epoch a fit
     without the rule runs."""
-    X, y = digits
+    X, y = small_digits
     settings = dict(**fast(max_iter=60), random_state=0)
     stopped = RegularizedMLPClassifier(**settings, tol=2e-2, patience=2).fit(X, y)
     full = RegularizedMLPClassifier(**settings, tol=None).fit(X, y)
@@ -143,8 +137,8 @@ def test_the_rule_does_not_change_the_epochs_it_runs(digits):
     assert stopped.loss_curve_ == full.loss_curve_[: stopped.n_iter_]
 
 
-def test_partial_fit_never_stops_or_warns(digits):
-    X, y = digits
+def test_partial_fit_never_stops_or_warns(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(**fast(), tol=100.0, patience=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -153,8 +147,8 @@ def test_partial_fit_never_stops_or_warns(digits):
     assert est.n_iter_ == 3
 
 
-def test_warm_start_applies_the_rule_per_call(digits):
-    X, y = digits
+def test_warm_start_applies_the_rule_per_call(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=50), tol=100.0, patience=2, warm_start=True, random_state=0
     )
@@ -164,8 +158,8 @@ def test_warm_start_applies_the_rule_per_call(digits):
     assert est.n_iter_ == 6
 
 
-def test_early_stopping_at_max_iter_warns(digits):
-    X, y = digits
+def test_early_stopping_at_max_iter_warns(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=3), early_stopping=True, patience=5, random_state=0
     )
@@ -197,8 +191,8 @@ def test_early_stopping_at_max_iter_warns(digits):
     assert every.best_epoch_ == 1 + int(np.argmax(scores))
 
 
-def test_adaptive_schedule_with_convergence(digits):
-    X, y = digits
+def test_adaptive_schedule_with_convergence(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=500), learning_rate="adaptive", tol=1e-3, random_state=0
     )
@@ -209,7 +203,7 @@ def test_adaptive_schedule_with_convergence(digits):
 
 
 @pytest.mark.parametrize("tol", [-1e-4, "small", [1e-4]])
-def test_invalid_tol_names_the_parameter(digits, tol, forbid_training):
-    X, y = digits
+def test_invalid_tol_names_the_parameter(small_digits, tol, forbid_training):
+    X, y = small_digits
     with pytest.raises((ValueError, TypeError), match="'tol' parameter"):
         RegularizedMLPClassifier(tol=tol).fit(X, y)

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import make_regression
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import log_loss, mean_squared_error
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -21,12 +21,6 @@ from sklreg import (
 from sklreg._training._data import bootstrap_weights
 
 from .helpers import fast
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return X[:300] / 16, y[:300]
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +45,8 @@ def _mean_member_proba(est, X):
 @pytest.mark.parametrize(
     "extra", [{"member_sharing": "batch"}, {"n_members": 1}, {"bootstrap": False}]
 )
-def test_one_member_is_the_plain_network_bit_for_bit(digits, extra):
-    X, y = digits
+def test_one_member_is_the_plain_network_bit_for_bit(small_digits, extra):
+    X, y = small_digits
     plain = RegularizedMLPClassifier(**fast(max_iter=3), random_state=0).fit(X, y)
     same = RegularizedMLPClassifier(**fast(max_iter=3), random_state=0, **extra)
     same.fit(X, y)
@@ -62,10 +56,10 @@ def test_one_member_is_the_plain_network_bit_for_bit(digits, extra):
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_each_member_trains_as_if_alone(digits, solver):
+def test_each_member_trains_as_if_alone(small_digits, solver):
     """Without dropout or early stopping, member 0 is the plain network, and
     a larger ensemble leaves the first members unchanged (round-off aside)."""
-    X, y = digits
+    X, y = small_digits
     settings = dict(
         **fast(max_iter=4), solver=solver, alpha=1e-2, dtype="float64", random_state=0
     )
@@ -83,8 +77,8 @@ def test_each_member_trains_as_if_alone(digits, solver):
 # -- prediction averages the members ------------------------------------------------
 @pytest.mark.parametrize("sharing", ["none", "batch"])
 @pytest.mark.parametrize("shared_layers", [None, 0, 1])
-def test_prediction_is_the_mean_of_the_members(digits, sharing, shared_layers):
-    X, y = digits
+def test_prediction_is_the_mean_of_the_members(small_digits, sharing, shared_layers):
+    X, y = small_digits
     Y = np.c_[y % 2, y % 3] if shared_layers is not None else y
     est = RegularizedMLPClassifier(
         **fast(hidden_layer_sizes=(8, 8), max_iter=3),
@@ -106,8 +100,10 @@ def test_prediction_is_the_mean_of_the_members(digits, sharing, shared_layers):
 
 @pytest.mark.parametrize("sharing", ["none", "batch"])
 @pytest.mark.parametrize("share_weights", [True, False])
-def test_conv_prediction_is_the_mean_of_the_members(digits, sharing, share_weights):
-    X, y = digits
+def test_conv_prediction_is_the_mean_of_the_members(
+    small_digits, sharing, share_weights
+):
+    X, y = small_digits
     est = SharedConvClassifier(
         image_shape=(8, 8),
         conv_channels=(3,),
@@ -152,11 +148,11 @@ def test_mc_dropout_spread_covers_members_and_thinned_networks(regression):
 
 # -- the objective --------------------------------------------------------------
 @pytest.mark.parametrize("sharing", ["none", "batch"])
-def test_history_records_what_one_member_pays(digits, sharing):
+def test_history_records_what_one_member_pays(small_digits, sharing):
     """One step of negligible size: the recorded terms are those of the
     initial members, averaged over the members (with 'batch', the shared
     weights' penalty is paid once)."""
-    X, y = digits
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         (8,),
         alpha=1e-2,
@@ -184,8 +180,8 @@ def test_history_records_what_one_member_pays(digits, sharing):
     assert record["train_loss"] == pytest.approx(data + penalty, rel=1e-6)
 
 
-def test_early_stopping_scores_the_averaged_prediction(digits):
-    X, y = digits
+def test_early_stopping_scores_the_averaged_prediction(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(**fast(max_iter=2), n_members=3, random_state=0).fit(
         X[:200], y[:200], X_val=X[200:], y_val=y[200:]
     )
@@ -220,8 +216,8 @@ def test_regressor_validation_loss_of_the_averaged_prediction(loss):
     assert est.history_[-1]["valid_loss"] == pytest.approx(want, rel=1e-4)
 
 
-def test_multilabel_validation_loss_of_the_averaged_probabilities(digits):
-    X, y = digits
+def test_multilabel_validation_loss_of_the_averaged_probabilities(small_digits):
+    X, y = small_digits
     Y = np.c_[y % 2, y > 4]
     est = RegularizedMLPClassifier(**fast(max_iter=2), n_members=2, random_state=0)
     est.fit(X[:200], Y[:200], X_val=X[200:], y_val=Y[200:])
@@ -231,8 +227,8 @@ def test_multilabel_validation_loss_of_the_averaged_probabilities(digits):
     assert est.history_[-1]["valid_loss"] == pytest.approx(want, rel=1e-4)
 
 
-def test_early_stopping_and_refit_with_members(digits):
-    X, y = digits
+def test_early_stopping_and_refit_with_members(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=30),
         n_members=2,
@@ -262,10 +258,10 @@ def test_bootstrap_counts_are_bagging_samples():
     )
 
 
-def test_bootstrap_member_equals_weighted_fit(digits):
+def test_bootstrap_member_equals_weighted_fit(small_digits):
     """A bootstrap member is the plain network fitted with its counts as
     sample weights; member i's counts depend on random_state and i only."""
-    X, y = digits
+    X, y = small_digits
     settings = dict(**fast(max_iter=3), dtype="float64", random_state=0)
     bagged = RegularizedMLPClassifier(**settings, n_members=2, bootstrap=True)
     bagged.fit(X, y)
@@ -279,8 +275,8 @@ def test_bootstrap_member_equals_weighted_fit(digits):
     assert not np.allclose(plain.member(1).coefs_[0], bagged.member(1).coefs_[0])
 
 
-def test_bootstrap_members_are_reproducible(digits):
-    X, y = digits
+def test_bootstrap_members_are_reproducible(small_digits):
+    X, y = small_digits
     settings = dict(**fast(max_iter=3), n_members=3, bootstrap=True)
     a = RegularizedMLPClassifier(**settings, random_state=1).fit(X, y)
     b = RegularizedMLPClassifier(**settings, random_state=1).fit(X, y)
@@ -292,10 +288,10 @@ def test_bootstrap_members_are_reproducible(digits):
     assert not np.allclose(a.member(0).coefs_[0], a.member(1).coefs_[0])
 
 
-def test_bootstrap_composes_with_sample_weight(digits):
+def test_bootstrap_composes_with_sample_weight(small_digits):
     """Bootstrap counts multiply the sample weights: a class whose rows all
     weigh zero is never learned by any member."""
-    X, y = digits
+    X, y = small_digits
     weight = np.where(y == 0, 0.0, 1.0)
     est = RegularizedMLPClassifier(
         **fast(max_iter=30), n_members=3, bootstrap=True, random_state=0
@@ -308,8 +304,8 @@ def test_bootstrap_composes_with_sample_weight(digits):
     assert est.score(X[y != 0], y[y != 0]) > 0.9
 
 
-def test_bootstrap_with_sample_weight_and_early_stopping(digits):
-    X, y = digits
+def test_bootstrap_with_sample_weight_and_early_stopping(small_digits):
+    X, y = small_digits
     weight = np.where(y == 0, 0.0, 1.0)
     est = RegularizedMLPClassifier(
         **fast(max_iter=5),
@@ -324,8 +320,8 @@ def test_bootstrap_with_sample_weight_and_early_stopping(digits):
 
 
 @pytest.mark.parametrize("Estimator", [RegularizedMLPClassifier, SharedConvClassifier])
-def test_n_parameters_counts_every_member(digits, Estimator):
-    X, y = digits
+def test_n_parameters_counts_every_member(small_digits, Estimator):
+    X, y = small_digits
     extra = dict(image_shape=(8, 8)) if Estimator is SharedConvClassifier else {}
     one = Estimator(**extra, max_iter=1, random_state=0).fit(X, y)
     five = Estimator(**extra, max_iter=1, n_members=5, random_state=0).fit(X, y)
@@ -333,10 +329,10 @@ def test_n_parameters_counts_every_member(digits, Estimator):
     assert five.n_parameters_ == sum(p.numel() for p in five.module_.parameters())
 
 
-def test_batch_members_cost_about_one_wide_network(digits):
+def test_batch_members_cost_about_one_wide_network(small_digits):
     """With wide hidden layers the shared weights dominate: 8 batch members
     hold between one and two networks' parameters."""
-    X, y = digits
+    X, y = small_digits
     wide = dict(hidden_layer_sizes=(256, 256), max_iter=1, random_state=0)
     one = RegularizedMLPClassifier(**wide).fit(X, y)
     batch = RegularizedMLPClassifier(**wide, n_members=8, member_sharing="batch")
@@ -346,8 +342,8 @@ def test_batch_members_cost_about_one_wide_network(digits):
 
 
 # -- every regularizer, per member ----------------------------------------------------
-def test_max_norm_bounds_every_unit_of_every_member(digits):
-    X, y = digits
+def test_max_norm_bounds_every_unit_of_every_member(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(learning_rate_init=0.1, max_iter=5),
         max_norm=0.5,
@@ -361,8 +357,8 @@ def test_max_norm_bounds_every_unit_of_every_member(digits):
             assert norms.max() > 0.45
 
 
-def test_proximal_l1_and_feature_selection_per_member(digits):
-    X, y = digits
+def test_proximal_l1_and_feature_selection_per_member(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=10),
         alpha=2e-3,
@@ -385,8 +381,8 @@ def test_proximal_l1_and_feature_selection_per_member(digits):
     assert est.n_features_selected_ == X.shape[1] - len(everywhere)
 
 
-def test_batch_sharing_shares_the_weights(digits):
-    X, y = digits
+def test_batch_sharing_shares_the_weights(small_digits):
+    X, y = small_digits
     k = 4
     est = RegularizedMLPClassifier(
         (16,), max_iter=2, n_members=k, member_sharing="batch", random_state=0
@@ -411,8 +407,8 @@ def test_batch_sharing_shares_the_weights(digits):
     )
 
 
-def test_tasks_tying_within_each_member(digits):
-    X, y = digits
+def test_tasks_tying_within_each_member(small_digits):
+    X, y = small_digits
     Y = np.c_[y % 2, y % 3 == 0]
     tied = RegularizedMLPClassifier(
         **fast(max_iter=10),
@@ -435,8 +431,8 @@ def test_tasks_tying_within_each_member(digits):
 
 
 # -- the estimator's life cycle -----------------------------------------------------
-def test_member_errors(digits):
-    X, y = digits
+def test_member_errors(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(**fast(max_iter=1), n_members=3)
     with pytest.raises(NotFittedError):
         est.member(0)
@@ -458,8 +454,8 @@ def test_member_errors(digits):
     np.testing.assert_array_equal(est.member(2).coefs_[0], before)  # untouched
 
 
-def test_warm_start_and_partial_fit_continue_the_ensemble(digits):
-    X, y = digits
+def test_warm_start_and_partial_fit_continue_the_ensemble(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=2), n_members=2, warm_start=True, random_state=0
     ).fit(X, y)
@@ -476,8 +472,8 @@ def test_warm_start_and_partial_fit_continue_the_ensemble(digits):
     assert inc.history_[1]["train_loss"] < inc.history_[0]["train_loss"]
 
 
-def test_sparse_input_pickle_and_clone(digits):
-    X, y = digits
+def test_sparse_input_pickle_and_clone(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(
         **fast(max_iter=2), n_members=3, member_sharing="batch", random_state=0
     )
@@ -492,8 +488,8 @@ def test_sparse_input_pickle_and_clone(digits):
 
 
 @pytest.mark.filterwarnings("ignore:member_sharing='batch' is ignored")
-def test_grid_search_over_members_and_sharing(digits):
-    X, y = digits
+def test_grid_search_over_members_and_sharing(small_digits):
+    X, y = small_digits
     est = RegularizedMLPClassifier(**fast(max_iter=3), random_state=0)
     grid = {"n_members": [1, 3], "member_sharing": ["none", "batch"]}
     search = GridSearchCV(est, grid, cv=2, scoring="neg_log_loss").fit(X, y)
@@ -512,8 +508,8 @@ def test_grid_search_over_members_and_sharing(digits):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_members_on_the_gpu(digits):
-    X, y = digits
+def test_members_on_the_gpu(small_digits):
+    X, y = small_digits
     settings = dict(**fast(max_iter=2), n_members=3, random_state=0)
     gpu = RegularizedMLPClassifier(**settings, device="cuda").fit(X, y)
     cpu = RegularizedMLPClassifier(**settings).fit(X, y)
