@@ -195,7 +195,7 @@ class BaseRegularizedNet(BaseEstimator, metaclass=ABCMeta):
         y_val: ArrayLike | None = None,
         sample_weight_val: ArrayLike | None = None,
     ) -> Self:
-        """Train the network on ``(X, y)`` for ``max_iter`` epochs.
+        """Train the network on ``(X, y)`` for at most ``max_iter`` epochs.
 
         Parameters
         ----------
