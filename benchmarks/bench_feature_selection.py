@@ -38,6 +38,7 @@ Needs the ``bench`` extra (``pip install "sklreg[bench]"``).
 """
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -99,8 +100,9 @@ def sparsest_within_one_se(cv_results):
     return int(within[np.argmax(alphas[within])])
 
 
-def fit_sklreg(X_train, y_train, seed, quick, refit=True):
-    """The refitted network the grid search chose, and its kept inputs."""
+def fit_sklreg(X_train, y_train, seed, quick, grid=GRID, refit=True):
+    """The refitted network the grid search chose over ``grid``, and its
+    kept inputs."""
     from sklearn.model_selection import GridSearchCV, KFold
 
     from sklreg import RegularizedMLPClassifier
@@ -110,7 +112,7 @@ def fit_sklreg(X_train, y_train, seed, quick, refit=True):
         estimator.set_params(max_iter=10)
     search = GridSearchCV(
         estimator,
-        {"feature_alpha": QUICK_GRID if quick else GRID},
+        {"feature_alpha": QUICK_GRID if quick else grid},
         cv=KFold(5),
         refit=refit,
     )
@@ -120,8 +122,8 @@ def fit_sklreg(X_train, y_train, seed, quick, refit=True):
     return model, model.feature_importances_ > 0, chosen
 
 
-def fit_sklreg_1se(X_train, y_train, seed, quick):
-    return fit_sklreg(X_train, y_train, seed, quick, refit=sparsest_within_one_se)
+def fit_sklreg_1se(X_train, y_train, seed, quick, grid=GRID):
+    return fit_sklreg(X_train, y_train, seed, quick, grid, refit=sparsest_within_one_se)
 
 
 def main():
@@ -135,11 +137,9 @@ def main():
         "--methods", nargs="+", help="run only these (default: all)", default=None
     )
     parser.add_argument(
-        "--grid", nargs="+", type=float, default=None, help="feature_alpha grid"
+        "--grid", nargs="+", type=float, default=GRID, help="feature_alpha grid"
     )
     args = parser.parse_args()
-    if args.grid:
-        GRID[:] = args.grid
     n_seeds = 1 if args.quick else args.seeds
     seeds = range(args.first_seed, args.first_seed + n_seeds)
 
@@ -157,8 +157,8 @@ def main():
     )
     methods = {
         "lassonet": fit_lassonet,
-        "sklreg": fit_sklreg,
-        "sklreg, 1-SE": fit_sklreg_1se,
+        "sklreg": functools.partial(fit_sklreg, grid=args.grid),
+        "sklreg, 1-SE": functools.partial(fit_sklreg_1se, grid=args.grid),
     }
     if args.methods:
         methods = {name: methods[name] for name in args.methods}
@@ -200,7 +200,8 @@ def main():
             f"| {name} | {kept:g} | {found:g}/{N_INFORMATIVE} | {accuracy:.3f} "
             f"| {seconds:.1f} |"
         )
-    for name in [m for m in methods if m != "lassonet" and "lassonet" in methods]:
+    ours = [name for name in methods if name != "lassonet"]
+    for name in ours if "lassonet" in methods else []:
         ratios = [
             lasso[3] / ours[3]
             for lasso, ours in zip(results["lassonet"], results[name], strict=True)
